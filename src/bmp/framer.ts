@@ -1,0 +1,140 @@
+/**
+ * Streaming BMP framer: bytes in arbitrary chunks → whole BMP messages (RFC 7854 §4.1 common header).
+ *
+ *   0                   1                   2                   3
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |    Version    |                 Message Length                |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |  (continued)  |   Msg. Type   |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * The length includes the 6-byte header. The framer is the only place that may declare a stream unrecoverable:
+ * a wrong version or an impossible length means we no longer know where the next message starts.
+ */
+import { decodeError, type DecodeError } from '../wire/decode-error.js';
+
+export const BMP_VERSION = 3;
+export const BMP_COMMON_HEADER_BYTES = 6;
+
+/**
+ * Default cap on one BMP message. The largest legitimate message is a Route Monitoring carrying an RFC 8654
+ * extended BGP UPDATE (65,535 bytes) plus headers, or a Peer Up with two extended OPENs; 1 MiB leaves ample room
+ * while stopping a hostile length field from making us buffer gigabytes.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export interface BmpFrame {
+  /** The whole message, common header included. A view into the framer's memory: copy it to keep it past the next push. */
+  readonly bytes: Buffer;
+  /** Offset of the message's first byte in the stream, for error reports. */
+  readonly streamOffset: number;
+}
+
+export interface FramerOptions {
+  readonly maxMessageBytes?: number;
+  /**
+   * Offline use only (`bmpwatch decode`): after a framing error, skip ahead to the next plausible common header
+   * instead of stopping. A live collector must not guess; it closes the connection.
+   */
+  readonly resynchronize?: boolean;
+}
+
+/** Highest message type we treat as plausible when resynchronizing (RFC 7854 defines 0-6). */
+const MAX_KNOWN_TYPE = 6;
+
+export class BmpFramer {
+  private readonly maxMessageBytes: number;
+  private pending: Buffer = Buffer.alloc(0);
+  private consumed = 0; // stream offset of pending[0]
+  private failure: DecodeError | null = null;
+  private readonly resynchronize: boolean;
+  private resyncing = false;
+  /** Bytes skipped while resynchronizing (offline mode only). */
+  skippedBytes = 0;
+
+  constructor(options: FramerOptions = {}) {
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.resynchronize = options.resynchronize ?? false;
+  }
+
+  /** The framing error that stopped this stream, if any. Once set, nothing more is emitted. */
+  get error(): DecodeError | null {
+    return this.failure;
+  }
+
+  /** Bytes received but not yet part of a whole message. */
+  get bufferedBytes(): number {
+    return this.pending.length;
+  }
+
+  /** Total stream offset consumed so far (start of the next message). */
+  get offset(): number {
+    return this.consumed;
+  }
+
+  /**
+   * Feed one chunk; calls onFrame for each complete message in order. Returns the framing error if the stream
+   * became unrecoverable (then no further frames are ever emitted).
+   */
+  push(chunk: Uint8Array, onFrame: (frame: BmpFrame) => void, onResyncError?: (error: DecodeError) => void): DecodeError | null {
+    if (this.failure) return this.failure;
+    const data = this.pending.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.pending, chunk]);
+    let pos = 0;
+    while (data.length - pos >= BMP_COMMON_HEADER_BYTES) {
+      const version = data[pos];
+      const length = data.readUInt32BE(pos + 1);
+      if (this.resyncing) {
+        if (version !== BMP_VERSION || data[pos + 5] > MAX_KNOWN_TYPE || this.checkHeader(version, length, 0)) {
+          pos++;
+          this.skippedBytes++;
+          continue;
+        }
+        this.resyncing = false;
+      }
+      const problem = this.checkHeader(version, length, this.consumed + pos);
+      if (problem) {
+        if (this.resynchronize) {
+          onResyncError?.(problem);
+          this.resyncing = true;
+          pos++;
+          this.skippedBytes++;
+          continue;
+        }
+        this.failure = problem;
+        this.pending = Buffer.alloc(0);
+        return problem;
+      }
+      if (data.length - pos < length) break;
+      onFrame({ bytes: data.subarray(pos, pos + length), streamOffset: this.consumed + pos });
+      pos += length;
+    }
+    // Copy the remainder so we never pin a large caller chunk for the sake of a few bytes.
+    this.pending = pos === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(pos));
+    this.consumed += pos;
+    return null;
+  }
+
+  /** At end of stream: a partial message left over is a truncation (reported, not thrown). */
+  finish(): DecodeError | null {
+    if (this.failure) return this.failure;
+    if (this.pending.length === 0) return null;
+    const have = this.pending.length;
+    const need = have >= BMP_COMMON_HEADER_BYTES ? this.pending.readUInt32BE(1) : BMP_COMMON_HEADER_BYTES;
+    this.failure = decodeError('framing', 'truncated', this.consumed, `stream ended inside a message: need ${need} bytes, have ${have}`);
+    this.pending = Buffer.alloc(0);
+    return this.failure;
+  }
+
+  private checkHeader(version: number, length: number, offset: number): DecodeError | null {
+    if (version !== BMP_VERSION) {
+      return decodeError('framing', 'bad-version', offset, `BMP version ${version}, expected ${BMP_VERSION}`);
+    }
+    if (length < BMP_COMMON_HEADER_BYTES) {
+      return decodeError('framing', 'length-too-small', offset, `BMP length ${length} is below the ${BMP_COMMON_HEADER_BYTES}-byte common header`);
+    }
+    if (length > this.maxMessageBytes) {
+      return decodeError('framing', 'length-too-large', offset, `BMP length ${length} exceeds the limit of ${this.maxMessageBytes} bytes`);
+    }
+    return null;
+  }
+}
