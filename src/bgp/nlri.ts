@@ -18,6 +18,54 @@ import { formatIPv4, formatIPv6 } from '../model/address.js';
 
 const scratch = new Uint8Array(16);
 
+/**
+ * Interned NLRI values. Route-server streams repeat the same prefixes over and over (pre- and post-policy, each
+ * peer's copy, every flap), and formatting an address is the decoder's most expensive step; sharing one frozen
+ * value per prefix also saves memory downstream. A direct-mapped table: a collision just re-formats, so it is
+ * bounded by construction and needs no eviction policy.
+ */
+class PrefixInternTable {
+  private readonly slots = 1 << 16;
+  private readonly keys: Uint8Array;
+  private readonly lengths = new Int16Array(this.slots).fill(-1);
+  private readonly values: (Nlri | undefined)[] = new Array<Nlri | undefined>(this.slots);
+
+  constructor(
+    private readonly width: number,
+    private readonly family: Family,
+  ) {
+    this.keys = new Uint8Array(this.slots * width);
+  }
+
+  /** The prefix must be in `scratch` with its trailing bits cleared. */
+  get(length: number, byteCount: number): Nlri {
+    let hash = 0x811c9dc5 ^ length;
+    for (let i = 0; i < byteCount; i++) hash = Math.imul(hash ^ scratch[i], 0x01000193);
+    const slot = (hash >>> 0) & (this.slots - 1);
+    const base = slot * this.width;
+    const cached = this.values[slot];
+    if (cached !== undefined && this.lengths[slot] === length) {
+      let same = true;
+      for (let i = 0; i < byteCount; i++) {
+        if (this.keys[base + i] !== scratch[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return cached;
+    }
+    const address = this.family === 'ipv4' ? formatIPv4(scratch, 0) : formatIPv6(scratch, 0);
+    const nlri: Nlri = Object.freeze({ prefix: `${address}/${length}`, family: this.family, length });
+    for (let i = 0; i < byteCount; i++) this.keys[base + i] = scratch[i];
+    this.lengths[slot] = length;
+    this.values[slot] = nlri;
+    return nlri;
+  }
+}
+
+const internV4 = new PrefixInternTable(4, 'ipv4');
+const internV6 = new PrefixInternTable(16, 'ipv6');
+
 /** Decode one block [start, end). Returns null on success, else the offset of the bad entry. */
 export function decodeNlriBlock(
   buf: Buffer,
@@ -28,10 +76,12 @@ export function decodeNlriBlock(
   out: Nlri[],
 ): number | null {
   const maxLength = family === 'ipv4' ? 32 : 128;
+  const width = family === 'ipv4' ? 4 : 16;
+  const table = family === 'ipv4' ? internV4 : internV6;
   let pos = start;
   while (pos < end) {
     const entryStart = pos;
-    let pathId: number | undefined;
+    let pathId = -1;
     if (withPathId) {
       if (end - pos < 5) return entryStart;
       pathId = buf.readUInt32BE(pos);
@@ -41,21 +91,14 @@ export function decodeNlriBlock(
     if (length > maxLength) return entryStart;
     const byteCount = (length + 7) >> 3;
     if (end - pos < byteCount) return entryStart;
-    out.push(makeNlri(buf, pos, length, byteCount, family, pathId));
+    // Copy the prefix and clear trailing bits past the length: they are irrelevant (RFC 4271 §4.3).
+    for (let i = 0; i < width; i++) scratch[i] = i < byteCount ? buf[pos + i] : 0;
+    if (length & 7) scratch[byteCount - 1] &= 0xff << (8 - (length & 7));
+    const nlri = table.get(length, byteCount);
+    out.push(pathId < 0 ? nlri : { prefix: nlri.prefix, family, length, pathId });
     pos += byteCount;
   }
   return null;
-}
-
-function makeNlri(buf: Buffer, pos: number, length: number, byteCount: number, family: Family, pathId: number | undefined): Nlri {
-  const width = family === 'ipv4' ? 4 : 16;
-  scratch.fill(0, 0, width);
-  for (let i = 0; i < byteCount; i++) scratch[i] = buf[pos + i];
-  // Trailing bits past the length are irrelevant (RFC 4271 §4.3): clear them so equal prefixes have equal text.
-  if (length & 7) scratch[byteCount - 1] &= 0xff << (8 - (length & 7));
-  const address = family === 'ipv4' ? formatIPv4(scratch, 0) : formatIPv6(scratch, 0);
-  const prefix = `${address}/${length}`;
-  return pathId === undefined ? { prefix, family, length } : { prefix, family, length, pathId };
 }
 
 /**

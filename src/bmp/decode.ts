@@ -10,11 +10,11 @@ import { BMP_MSG } from './constants.js';
 import { BMP_COMMON_HEADER_BYTES } from './framer.js';
 import { decodePeerDown } from './peer-down.js';
 import { decodePeerUp } from './peer-up.js';
-import { decodePerPeerHeader, PER_PEER_HEADER_BYTES } from './per-peer-header.js';
+import { checkPerPeerHeader, decodePeerIdentity, PEER_IDENTITY_BYTES, PER_PEER_HEADER_BYTES, readPeerTimestamp } from './per-peer-header.js';
 import { decodeRouteMirroringItems } from './route-mirroring.js';
 import { decodeStatistics } from './statistics-report.js';
 import { decodeInitiation, decodeTermination } from './initiation-termination.js';
-import type { BmpMessage, PerPeerHeader } from './types.js';
+import type { BmpMessage, PeerMessageHead, PerPeerHeader } from './types.js';
 import { BGP_TYPE, decodeBgpHeader } from '../bgp/message.js';
 import { defaultSessionContext, type SessionContext } from '../bgp/session-context.js';
 import { decodeUpdate, type UpdateDecodeOptions } from '../bgp/update.js';
@@ -26,8 +26,16 @@ export function peerKeyOf(peer: PerPeerHeader): string {
   return `${peer.peerType}|${peer.distinguisher}|${peer.address}`;
 }
 
+/**
+ * Distinct per-peer headers remembered per session. Real routers have at most a few thousand peers x tables; the
+ * cap only stops a hostile stream of ever-new headers from growing memory (past it, entries are rebuilt).
+ */
+const MAX_CACHED_PEER_HEADERS = 65_536;
+
 export class BmpSessionDecoder {
   private readonly sessions = new Map<string, SessionContext>();
+  /** Decoded per-peer headers by their identity bytes: one shared object per peer and table. */
+  private readonly peerHeaders = new Map<string, { readonly peer: PerPeerHeader; readonly key: string }>();
 
   /** Number of peers whose negotiated capabilities are known. */
   get knownPeers(): number {
@@ -57,38 +65,51 @@ export class BmpSessionDecoder {
   }
 
   private decodePeerMessage(frame: Buffer, type: number, start: number, end: number): Result<BmpMessage> {
-    const header = decodePerPeerHeader(frame, start, end);
-    if (!header.ok) return header;
-    const peer = header.value;
+    const bad = checkPerPeerHeader(frame, start, end);
+    if (bad) return err(bad);
+    const { peer, key } = this.peerHeader(frame, start);
+    const head: PeerMessageHead = { peer, timestamp: readPeerTimestamp(frame, start) };
     const body = start + PER_PEER_HEADER_BYTES;
     switch (type) {
       case BMP_MSG.ROUTE_MONITORING:
-        return this.decodeRouteMonitoring(frame, body, end, peer);
+        return this.decodeRouteMonitoring(frame, body, end, head, key);
       case BMP_MSG.STATISTICS_REPORT: {
         const stats = decodeStatistics(frame, body, end);
-        return Array.isArray(stats) ? ok({ type: 'statistics-report', peer, stats }) : err(stats);
+        return Array.isArray(stats) ? ok({ type: 'statistics-report', ...head, stats }) : err(stats);
       }
       case BMP_MSG.PEER_DOWN: {
-        const down = decodePeerDown(frame, body, end, peer);
-        if (down.ok) this.sessions.delete(peerKeyOf(peer));
+        const down = decodePeerDown(frame, body, end, head);
+        if (down.ok) this.sessions.delete(key);
         return down;
       }
       case BMP_MSG.PEER_UP: {
-        const up = decodePeerUp(frame, body, end, peer);
+        const up = decodePeerUp(frame, body, end, head);
         if (!up.ok) return up;
         // A Peer Up for a peer already up replaces its context: FRR sends no Peer Down for dynamic neighbours.
-        this.sessions.set(peerKeyOf(peer), up.value.session);
+        this.sessions.set(key, up.value.session);
         return ok(up.value.message);
       }
       default: {
-        const items = decodeRouteMirroringItems(frame, body, end, this.updateOptions(peer));
-        return Array.isArray(items) ? ok({ type: 'route-mirroring', peer, items }) : err(items);
+        const items = decodeRouteMirroringItems(frame, body, end, this.updateOptions(peer, key));
+        return Array.isArray(items) ? ok({ type: 'route-mirroring', ...head, items }) : err(items);
       }
     }
   }
 
+  private peerHeader(frame: Buffer, start: number): { readonly peer: PerPeerHeader; readonly key: string } {
+    const bytesKey = frame.toString('latin1', start, start + PEER_IDENTITY_BYTES);
+    let entry = this.peerHeaders.get(bytesKey);
+    if (entry === undefined) {
+      if (this.peerHeaders.size >= MAX_CACHED_PEER_HEADERS) this.peerHeaders.clear();
+      const peer = decodePeerIdentity(frame, start);
+      entry = { peer, key: peerKeyOf(peer) };
+      this.peerHeaders.set(bytesKey, entry);
+    }
+    return entry;
+  }
+
   /** RFC 7854 §4.6: a Route Monitoring message carries exactly one BGP UPDATE PDU after the per-peer header. */
-  private decodeRouteMonitoring(frame: Buffer, start: number, end: number, peer: PerPeerHeader): Result<BmpMessage> {
+  private decodeRouteMonitoring(frame: Buffer, start: number, end: number, head: PeerMessageHead, key: string): Result<BmpMessage> {
     const header = decodeBgpHeader(frame, start, end);
     if (!header.ok) return header;
     if (header.value.type !== BGP_TYPE.UPDATE) {
@@ -98,17 +119,16 @@ export class BmpSessionDecoder {
     if (updateEnd !== end) {
       return err(decodeError('bmp', 'length-mismatch', updateEnd, `${end - updateEnd} bytes follow the BGP UPDATE`));
     }
-    const update = decodeUpdate(frame, start + 19, updateEnd, this.updateOptions(peer));
-    return update.ok ? ok({ type: 'route-monitoring', peer, update: update.value }) : update;
+    const update = decodeUpdate(frame, start + 19, updateEnd, this.updateOptions(head.peer, key));
+    return update.ok ? ok({ type: 'route-monitoring', ...head, update: update.value }) : update;
   }
 
-  private updateOptions(peer: PerPeerHeader): UpdateDecodeOptions {
-    const key = peerKeyOf(peer);
+  private updateOptions(peer: PerPeerHeader, key: string): UpdateDecodeOptions {
     let session = this.sessions.get(key);
     if (!session) {
       // GoBGP's Loc-RIB and peers whose Peer Up we missed: decode by the RFC defaults and the bytes.
       session = defaultSessionContext();
-      this.sessions.set(key, session);
+      if (this.sessions.size < MAX_CACHED_PEER_HEADERS) this.sessions.set(key, session);
     }
     return { session, direction: peer.adjRibOut ? 'to-peer' : 'from-peer', fourOctetAs: !peer.legacyAsPath };
   }

@@ -44,8 +44,12 @@ const MAX_KNOWN_TYPE = 6;
 
 export class BmpFramer {
   private readonly maxMessageBytes: number;
-  private pending: Buffer = Buffer.alloc(0);
-  private consumed = 0; // stream offset of pending[0]
+  /** Received bytes not yet framed, in arrival order. */
+  private pieces: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes needed before a frame can complete: the header, then the whole message once its length is known. */
+  private needed = BMP_COMMON_HEADER_BYTES;
+  private consumed = 0; // stream offset of the first pending byte
   private failure: DecodeError | null = null;
   private readonly resynchronize: boolean;
   private resyncing = false;
@@ -64,7 +68,7 @@ export class BmpFramer {
 
   /** Bytes received but not yet part of a whole message. */
   get bufferedBytes(): number {
-    return this.pending.length;
+    return this.pendingBytes;
   }
 
   /** Total stream offset consumed so far (start of the next message). */
@@ -78,8 +82,16 @@ export class BmpFramer {
    */
   push(chunk: Uint8Array, onFrame: (frame: BmpFrame) => void, onResyncError?: (error: DecodeError) => void): DecodeError | null {
     if (this.failure) return this.failure;
-    const data = this.pending.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.pending, chunk]);
+    // While a large message trickles in, keep the pieces and join them once, instead of on every chunk.
+    if (this.pendingBytes + chunk.byteLength < this.needed) {
+      this.pieces.push(Buffer.from(chunk)); // copied: the caller may reuse its buffer
+      this.pendingBytes += chunk.byteLength;
+      return null;
+    }
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const data = this.pieces.length === 0 ? view : Buffer.concat([...this.pieces, view]);
     let pos = 0;
+    this.needed = BMP_COMMON_HEADER_BYTES;
     while (data.length - pos >= BMP_COMMON_HEADER_BYTES) {
       const version = data[pos];
       const length = data.readUInt32BE(pos + 1);
@@ -101,15 +113,20 @@ export class BmpFramer {
           continue;
         }
         this.failure = problem;
-        this.pending = Buffer.alloc(0);
+        this.pieces = [];
+        this.pendingBytes = 0;
         return problem;
       }
-      if (data.length - pos < length) break;
+      if (data.length - pos < length) {
+        this.needed = length;
+        break;
+      }
       onFrame({ bytes: data.subarray(pos, pos + length), streamOffset: this.consumed + pos });
       pos += length;
     }
     // Copy the remainder so we never pin a large caller chunk for the sake of a few bytes.
-    this.pending = pos === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(pos));
+    this.pieces = pos === data.length ? [] : [Buffer.from(data.subarray(pos))];
+    this.pendingBytes = data.length - pos;
     this.consumed += pos;
     return null;
   }
@@ -117,11 +134,11 @@ export class BmpFramer {
   /** At end of stream: a partial message left over is a truncation (reported, not thrown). */
   finish(): DecodeError | null {
     if (this.failure) return this.failure;
-    if (this.pending.length === 0) return null;
-    const have = this.pending.length;
-    const need = have >= BMP_COMMON_HEADER_BYTES ? this.pending.readUInt32BE(1) : BMP_COMMON_HEADER_BYTES;
-    this.failure = decodeError('framing', 'truncated', this.consumed, `stream ended inside a message: need ${need} bytes, have ${have}`);
-    this.pending = Buffer.alloc(0);
+    if (this.pendingBytes === 0) return null;
+    const have = this.pendingBytes;
+    this.failure = decodeError('framing', 'truncated', this.consumed, `stream ended inside a message: need ${this.needed} bytes, have ${have}`);
+    this.pieces = [];
+    this.pendingBytes = 0;
     return this.failure;
   }
 

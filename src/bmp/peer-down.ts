@@ -8,7 +8,7 @@
  */
 import { PEER_DOWN_REASONS } from './constants.js';
 import { decodeInformationTlvs } from './information-tlv.js';
-import type { PeerDownMessage, PerPeerHeader } from './types.js';
+import type { PeerDownMessage, PeerMessageHead } from './types.js';
 import { decodeBgpMessage } from '../bgp/message.js';
 import { defaultSessionContext } from '../bgp/session-context.js';
 import { truncated } from '../wire/decode-error.js';
@@ -16,10 +16,10 @@ import { err, ok, type Result } from '../wire/result.js';
 
 const NOTIFICATION_UPDATE_OPTIONS = { session: defaultSessionContext(), direction: 'from-peer', fourOctetAs: true } as const;
 
-export function decodePeerDown(buf: Buffer, start: number, end: number, peer: PerPeerHeader): Result<PeerDownMessage> {
+export function decodePeerDown(buf: Buffer, start: number, end: number, head: PeerMessageHead): Result<PeerDownMessage> {
   if (end - start < 1) return err(truncated('bmp', start, 'peer down reason', 1, 0));
   const reason = buf[start];
-  const base: PeerDownMessage = { type: 'peer-down', peer, reason, reasonName: PEER_DOWN_REASONS[reason] ?? `unknown (${reason})` };
+  const base: PeerDownMessage = { type: 'peer-down', ...head, reason, reasonName: PEER_DOWN_REASONS[reason] ?? `unknown (${reason})` };
   const dataStart = start + 1;
   const dataHex = (): string => buf.toString('hex', dataStart, end);
   switch (reason) {

@@ -9,7 +9,7 @@
  */
 import { PEER_UP_TLV_NAMES } from './constants.js';
 import { decodeInformationTlvs } from './information-tlv.js';
-import type { PeerUpMessage, PerPeerHeader } from './types.js';
+import type { PeerMessageHead, PeerUpMessage } from './types.js';
 import { BGP_TYPE, decodeBgpHeader } from '../bgp/message.js';
 import { decodeOpen } from '../bgp/open.js';
 import { negotiateSession, type SessionContext } from '../bgp/session-context.js';
@@ -27,7 +27,8 @@ export interface DecodedPeerUp {
   readonly session: SessionContext;
 }
 
-export function decodePeerUp(buf: Buffer, start: number, end: number, peer: PerPeerHeader): Result<DecodedPeerUp> {
+export function decodePeerUp(buf: Buffer, start: number, end: number, head: PeerMessageHead): Result<DecodedPeerUp> {
+  const peer = head.peer;
   if (end - start < PEER_UP_FIXED_BYTES) return err(truncated('bmp', start, 'peer up fields', PEER_UP_FIXED_BYTES, end - start));
   const localAddress = formatAddress16(buf, start, peer.ipv6);
   const localPort = buf.readUInt16BE(start + 16);
@@ -44,7 +45,7 @@ export function decodePeerUp(buf: Buffer, start: number, end: number, peer: PerP
   const tableName = information.find((tlv) => tlv.type === TABLE_NAME_TLV)?.value;
   const message: PeerUpMessage = {
     type: 'peer-up',
-    peer,
+    ...head,
     localAddress,
     localPort,
     remotePort,

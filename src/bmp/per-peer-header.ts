@@ -10,13 +10,20 @@
 import { PEER_FLAG, PEER_TYPE_LOC_RIB, PEER_TYPE_NAMES } from './constants.js';
 import type { PeerTypeName, PerPeerHeader, RibTable } from './types.js';
 import { formatAddress16, formatIPv4, isAllZero } from '../model/address.js';
-import { truncated } from '../wire/decode-error.js';
-import { err, ok, type Result } from '../wire/result.js';
+import { truncated, type DecodeError } from '../wire/decode-error.js';
 
 export const PER_PEER_HEADER_BYTES = 42;
 
-export function decodePerPeerHeader(buf: Buffer, start: number, end: number): Result<PerPeerHeader> {
-  if (end - start < PER_PEER_HEADER_BYTES) return err(truncated('bmp', start, 'per-peer header', PER_PEER_HEADER_BYTES, end - start));
+/** Bytes of the per-peer header that identify the peer and table (everything but the timestamp). */
+export const PEER_IDENTITY_BYTES = 34;
+
+/** BMP timestamp of the per-peer header at `start` (seconds, fractional). Call only after the length check. */
+export function readPeerTimestamp(buf: Buffer, start: number): number {
+  return buf.readUInt32BE(start + 34) + buf.readUInt32BE(start + 38) / 1e6;
+}
+
+/** Decode the identity part; the caller has checked that PER_PEER_HEADER_BYTES are present. */
+export function decodePeerIdentity(buf: Buffer, start: number): PerPeerHeader {
   const peerType = buf[start];
   const flags = buf[start + 1];
   const locRib = peerType === PEER_TYPE_LOC_RIB;
@@ -24,9 +31,7 @@ export function decodePerPeerHeader(buf: Buffer, start: number, end: number): Re
   const postPolicy = !locRib && (flags & PEER_FLAG.L) !== 0;
   const adjRibOut = !locRib && (flags & PEER_FLAG.O) !== 0;
   const table: RibTable = locRib ? 'loc-rib' : adjRibOut ? (postPolicy ? 'adj-rib-out-post' : 'adj-rib-out-pre') : postPolicy ? 'adj-rib-in-post' : 'adj-rib-in-pre';
-  const seconds = buf.readUInt32BE(start + 34);
-  const micros = buf.readUInt32BE(start + 38);
-  return ok({
+  return Object.freeze({
     peerType,
     peerTypeName: (PEER_TYPE_NAMES[peerType] as PeerTypeName | undefined) ?? 'unknown',
     flags,
@@ -40,9 +45,12 @@ export function decodePerPeerHeader(buf: Buffer, start: number, end: number): Re
     address: formatAddress16(buf, start + 10, ipv6),
     as: buf.readUInt32BE(start + 26),
     bgpId: formatIPv4(buf, start + 30),
-    timestamp: seconds + micros / 1e6,
     isLocal: isAllZero(buf, start + 10, start + 34),
   });
+}
+
+export function checkPerPeerHeader(buf: Buffer, start: number, end: number): DecodeError | null {
+  return end - start < PER_PEER_HEADER_BYTES ? truncated('bmp', start, 'per-peer header', PER_PEER_HEADER_BYTES, end - start) : null;
 }
 
 /** Route distinguisher text (RFC 4364 §4.2): type 0 "AS2:N4", type 1 "IPv4:N2", type 2 "AS4:N2". */

@@ -29,10 +29,18 @@ export interface PerPeerHeader {
   readonly address: string;
   readonly as: number;
   readonly bgpId: string;
-  /** BMP timestamp (seconds, fractional). Information only: exporters send 0 or skewed values. */
-  readonly timestamp: number;
   /** True for the all-zero peer header FRR uses for the route server's own routes. */
   readonly isLocal: boolean;
+}
+
+/**
+ * Fields every per-peer message has. `peer` is shared between all messages with the same header (one frozen
+ * object per peer and table), so consumers can key on it cheaply; the timestamp varies per message.
+ */
+export interface PeerMessageHead {
+  readonly peer: PerPeerHeader;
+  /** BMP timestamp (seconds, fractional). Information only: exporters send 0 or skewed values. */
+  readonly timestamp: number;
 }
 
 export interface InformationTlv {
@@ -42,9 +50,8 @@ export interface InformationTlv {
   readonly value: string;
 }
 
-export interface RouteMonitoringMessage {
+export interface RouteMonitoringMessage extends PeerMessageHead {
   readonly type: 'route-monitoring';
-  readonly peer: PerPeerHeader;
   readonly update: BgpUpdate;
 }
 
@@ -60,15 +67,13 @@ export interface Statistic {
   readonly hex?: string;
 }
 
-export interface StatisticsReportMessage {
+export interface StatisticsReportMessage extends PeerMessageHead {
   readonly type: 'statistics-report';
-  readonly peer: PerPeerHeader;
   readonly stats: Statistic[];
 }
 
-export interface PeerDownMessage {
+export interface PeerDownMessage extends PeerMessageHead {
   readonly type: 'peer-down';
-  readonly peer: PerPeerHeader;
   readonly reason: number;
   readonly reasonName: string;
   readonly notification?: BgpNotification;
@@ -80,9 +85,8 @@ export interface PeerDownMessage {
   readonly dataHex?: string;
 }
 
-export interface PeerUpMessage {
+export interface PeerUpMessage extends PeerMessageHead {
   readonly type: 'peer-up';
-  readonly peer: PerPeerHeader;
   readonly localAddress: string;
   readonly localPort: number;
   readonly remotePort: number;
@@ -120,9 +124,8 @@ export type RouteMirroringItem =
   | { readonly type: 'information'; readonly code: number; readonly name: string }
   | { readonly type: 'unknown'; readonly tlvType: number; readonly hex: string };
 
-export interface RouteMirroringMessage {
+export interface RouteMirroringMessage extends PeerMessageHead {
   readonly type: 'route-mirroring';
-  readonly peer: PerPeerHeader;
   readonly items: RouteMirroringItem[];
 }
 

@@ -9,8 +9,9 @@ export function formatIPv4(bytes: Uint8Array, offset: number): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
 
+const groups = new Uint16Array(8);
+
 export function formatIPv6(bytes: Uint8Array, offset: number): string {
-  const groups = new Array<number>(8);
   for (let i = 0; i < 8; i++) groups[i] = (bytes[offset + 2 * i] << 8) | bytes[offset + 2 * i + 1];
   // RFC 5952 §5: IPv4-mapped addresses are written with the IPv4 part dotted.
   if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
@@ -31,13 +32,18 @@ export function formatIPv6(bytes: Uint8Array, offset: number): string {
     }
     i = j;
   }
-  if (bestStart < 0) return groups.map(hex).join(':');
-  const head = groups.slice(0, bestStart).map(hex).join(':');
-  const tail = groups.slice(bestStart + bestLength).map(hex).join(':');
-  return `${head}::${tail}`;
+  if (bestStart < 0) {
+    let text = groups[0].toString(16);
+    for (let i = 1; i < 8; i++) text += `:${groups[i].toString(16)}`;
+    return text;
+  }
+  let text = '';
+  for (let i = 0; i < bestStart; i++) text += i === 0 ? groups[i].toString(16) : `:${groups[i].toString(16)}`;
+  text += '::';
+  const tailStart = bestStart + bestLength;
+  for (let i = tailStart; i < 8; i++) text += i === tailStart ? groups[i].toString(16) : `:${groups[i].toString(16)}`;
+  return text;
 }
-
-const hex = (group: number): string => group.toString(16);
 
 /** BMP stores IPv4 addresses in the last 4 bytes of a 16-byte field (RFC 7854 §4.2). */
 export function formatAddress16(bytes: Uint8Array, offset: number, isIPv6: boolean): string {

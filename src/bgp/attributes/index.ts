@@ -73,7 +73,7 @@ export interface DecodedAttributes {
 export function decodePathAttributes(buf: Buffer, start: number, end: number, input: AttributeDecodeInput): DecodedAttributes | DecodeError {
   const attributes: PathAttributes = {};
   const warnings: AttributeWarning[] = [];
-  const seen = new Set<number>();
+  const seen = nextSeenStamp();
   let asWidthFallbacks = 0;
   let overrun = false;
   const warn = (code: number, action: AttributeAction, offset: number, detail: string): void => {
@@ -108,13 +108,13 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, in
     pos = valueEnd;
 
     const isMp = code === ATTR.MP_REACH_NLRI || code === ATTR.MP_UNREACH_NLRI;
-    if (seen.has(code)) {
+    if (seenStamps[code] === seen) {
       // RFC 7606 §3(g): a repeated MP attribute is fatal; any other repeat is discarded.
       if (isMp) return decodeError('bgp', 'bad-attribute', attrStart, `attribute ${code} appears twice`);
       warn(code, 'attribute-discard', attrStart, `duplicate attribute ${code} discarded`);
       continue;
     }
-    seen.add(code);
+    seenStamps[code] = seen;
 
     const known = KNOWN[code];
     if (known && (flags & (FLAG_OPTIONAL | FLAG_TRANSITIVE)) !== known.flags) {
@@ -134,6 +134,18 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, in
 
   mergeAs4(attributes, input.fourOctetAs);
   return { attributes, warnings, asWidthFallbacks, overrun };
+}
+
+/** Which attribute codes this UPDATE has shown, without a Set per message: a stamp per code, bumped per call. */
+const seenStamps = new Uint32Array(256);
+let seenStamp = 0;
+function nextSeenStamp(): number {
+  seenStamp = (seenStamp + 1) >>> 0;
+  if (seenStamp === 0) {
+    seenStamps.fill(0);
+    seenStamp = 1;
+  }
+  return seenStamp;
 }
 
 type DecodeOutcome = null | 'as-width-fallback' | string;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages bmpwatch's test suites need (real route servers, peers and reference decoders).
+# Usage: scripts/install-deps.sh          install what is missing (needs root: apt-get)
+#        scripts/install-deps.sh --check  exit 1 and list what is missing, install nothing
+set -euo pipefail
+
+# package:command-that-proves-it-is-installed
+REQUIRED=(
+  "iproute2:ip"
+)
+
+missing=()
+for entry in "${REQUIRED[@]}"; do
+  package=${entry%%:*}
+  command=${entry#*:}
+  if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "/usr/lib/frr/$command" ] && [ ! -x "/usr/sbin/$command" ]; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+  echo "missing Debian packages: ${missing[*]}" >&2
+  exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bmpwatch tests need these Debian packages: ${missing[*]}" >&2
+  echo "install them as root with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
