@@ -114,6 +114,8 @@ export interface BgpUpdate {
   /** Withdrawn Routes field (IPv4 unicast). */
   readonly withdrawnRoutes: Nlri[];
   readonly attributes: PathAttributes;
+  /** Identity of the attribute set (attribute bytes without MP NLRI); see bgp/attributes/index.ts. */
+  readonly attributesKey: string;
   /** NLRI field (IPv4 unicast). */
   readonly nlri: Nlri[];
   /** Everything announced, all families (NLRI field + MP_REACH), unless the UPDATE is treat-as-withdraw. */

@@ -81,6 +81,7 @@ export function decodeUpdate(buf: Buffer, start: number, end: number, options: U
     type: 'update',
     withdrawnRoutes,
     attributes,
+    attributesKey: decoded.key,
     nlri,
     announced: treatAsWithdraw ? [] : announcedAll,
     withdrawn: treatAsWithdraw ? [...withdrawnAll, ...announcedAll] : withdrawnAll,

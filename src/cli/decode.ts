@@ -102,7 +102,7 @@ class StreamPrinter {
     }
     this.count(result.value);
     const head = this.streamId === undefined ? { offset: frame.streamOffset } : { stream: this.streamId, offset: frame.streamOffset };
-    this.lines.push(JSON.stringify({ ...head, ...result.value }));
+    this.lines.push(JSON.stringify({ ...head, ...result.value }, omitInternal));
   }
 
   private count(message: BmpMessage): void {
@@ -136,6 +136,11 @@ class StreamPrinter {
     this.io.stdout.write(this.lines.join('\n') + '\n');
     this.lines = [];
   }
+}
+
+/** The attribute-set key is binary and internal to the RIB: not for people or scripts. */
+function omitInternal(key: string, value: unknown): unknown {
+  return key === 'attributesKey' ? undefined : value;
 }
 
 /** Returns the process exit code: 0 when everything decoded, 1 when any error was found. */

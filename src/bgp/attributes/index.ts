@@ -67,6 +67,11 @@ export interface DecodedAttributes {
   readonly asWidthFallbacks: number;
   /** Set when the attribute list itself is broken; NLRI in it (MP_REACH) could not be read. */
   readonly overrun: boolean;
+  /**
+   * The attribute bytes minus the NLRI inside MP_REACH/MP_UNREACH: equal keys mean equal attributes, so the RIB
+   * can store each distinct attribute set once without comparing decoded objects.
+   */
+  readonly key: string;
 }
 
 /** Decode [start, end). Returns a DecodeError only when MP_REACH/MP_UNREACH is malformed (RFC 7606 §7.3). */
@@ -76,6 +81,8 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, in
   const seen = nextSeenStamp();
   let asWidthFallbacks = 0;
   let overrun = false;
+  let key = '';
+  let keyFrom = start;
   const warn = (code: number, action: AttributeAction, offset: number, detail: string): void => {
     warnings.push({ code, action, offset, detail });
   };
@@ -108,6 +115,12 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, in
     pos = valueEnd;
 
     const isMp = code === ATTR.MP_REACH_NLRI || code === ATTR.MP_UNREACH_NLRI;
+    if (isMp) {
+      key += buf.toString('latin1', keyFrom, attrStart);
+      // Keep AFI, SAFI and the next hop of MP_REACH (they are attributes of the routes); drop the NLRI.
+      if (code === ATTR.MP_REACH_NLRI && length >= 4) key += `|${buf.toString('latin1', valueStart, Math.min(valueEnd, valueStart + 4 + buf[valueStart + 3]))}|`;
+      keyFrom = valueEnd;
+    }
     if (seenStamps[code] === seen) {
       // RFC 7606 §3(g): a repeated MP attribute is fatal; any other repeat is discarded.
       if (isMp) return decodeError('bgp', 'bad-attribute', attrStart, `attribute ${code} appears twice`);
@@ -133,7 +146,8 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, in
   }
 
   mergeAs4(attributes, input.fourOctetAs);
-  return { attributes, warnings, asWidthFallbacks, overrun };
+  key += buf.toString('latin1', keyFrom, Math.min(pos, end));
+  return { attributes, warnings, asWidthFallbacks, overrun, key };
 }
 
 /** Which attribute codes this UPDATE has shown, without a Set per message: a stamp per code, bumped per call. */
