@@ -1,0 +1,195 @@
+/**
+ * One router's BMP connection: socket → framer → decoder → RIB → events, strictly in order (one message at a
+ * time, never fanned out). Closes only on a framing error, a Termination, a limit breach, or shutdown; every
+ * other problem is a counted, rate-limited log line with the router and the stream offset.
+ *
+ * Back-pressure: each chunk is processed synchronously before the next is read, so we never read faster than we
+ * process. Asynchronous sinks downstream signal through `pause()`/`resume()`; a paused session stops reading its
+ * socket and TCP flow control pushes back to the router. Nothing is ever dropped.
+ */
+import type { Socket } from 'node:net';
+import { BmpSessionDecoder } from '../bmp/decode.js';
+import { BmpFramer, type BmpFrame } from '../bmp/framer.js';
+import type { BmpMessage } from '../bmp/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { CollectorMetrics } from '../observability/metrics.js';
+import type { AttributeStore } from '../rib/attribute-store.js';
+import type { EventSink, RouterDownReason, RouterRef } from '../rib/events.js';
+import { RouterRib } from '../rib/router-rib.js';
+import type { Clock } from '../util/clock.js';
+import type { DecodeError } from '../wire/decode-error.js';
+
+export interface RouterSessionLimits {
+  readonly maxMessageBytes: number;
+  readonly maxRoutesPerRouter: number;
+  readonly initialDumpTimeoutMs: number;
+  readonly maxDecodeErrorLogsPerMinute: number;
+}
+
+export interface RouterSessionDeps {
+  readonly limits: RouterSessionLimits;
+  readonly attributes: AttributeStore;
+  readonly emit: EventSink;
+  readonly logger: Logger;
+  readonly metrics: CollectorMetrics;
+  readonly clock: Clock;
+}
+
+export interface RouterSessionStats {
+  readonly connectedAt: number;
+  messages: number;
+  bytes: number;
+  decodeErrors: number;
+  addPathFallbacks: number;
+  sysName?: string;
+  sysDescr?: string;
+}
+
+export class RouterSession {
+  readonly rib: RouterRib;
+  readonly stats: RouterSessionStats;
+  private readonly framer: BmpFramer;
+  private readonly decoder = new BmpSessionDecoder();
+  private readonly log: Logger;
+  private closed = false;
+  private pauseReasons = 0;
+  private errorLogWindowStart = 0;
+  private errorLogsInWindow = 0;
+  private suppressedErrorLogs = 0;
+  private onClosed: ((session: RouterSession) => void) | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    router: RouterRef,
+    private readonly deps: RouterSessionDeps,
+  ) {
+    this.framer = new BmpFramer({ maxMessageBytes: deps.limits.maxMessageBytes });
+    this.log = deps.logger.child({ router: router.id, routerName: router.name });
+    this.stats = { connectedAt: deps.clock.now(), messages: 0, bytes: 0, decodeErrors: 0, addPathFallbacks: 0 };
+    this.rib = new RouterRib(router, { initialDumpTimeoutMs: deps.limits.initialDumpTimeoutMs, maxRoutes: deps.limits.maxRoutesPerRouter, attributes: deps.attributes }, deps.emit);
+  }
+
+  get router(): RouterRef {
+    return this.rib.ref;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get isPaused(): boolean {
+    return this.pauseReasons > 0;
+  }
+
+  /** Starts reading. `onClosed` runs once, after the router's state has been flushed. */
+  start(onClosed: (session: RouterSession) => void): void {
+    this.onClosed = onClosed;
+    this.log.info({ event: 'router-connected' }, 'BMP session opened');
+    this.deps.emit({ type: 'router-up', router: this.router, time: this.deps.clock.now() });
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('end', () => this.close('closed', 'router closed the connection'));
+    this.socket.on('close', () => this.close('closed', 'connection closed'));
+    this.socket.on('error', (error) => this.close('socket-error', error.message));
+  }
+
+  pause(): void {
+    if (this.pauseReasons++ === 0) {
+      this.socket.pause();
+      this.deps.metrics.pausedSockets.inc();
+    }
+  }
+
+  resume(): void {
+    if (this.pauseReasons === 0) return;
+    if (--this.pauseReasons === 0) {
+      this.deps.metrics.pausedSockets.dec();
+      if (!this.closed) this.socket.resume();
+    }
+  }
+
+  /** Ends the session: the router's routes are flushed (router-down, then withdrawals), the socket destroyed. */
+  close(reason: RouterDownReason, detail: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pauseReasons > 0) this.deps.metrics.pausedSockets.dec();
+    this.pauseReasons = 0;
+    const level = reason === 'closed' || reason === 'shutdown' || reason === 'termination' ? 'info' : 'warn';
+    this.log[level]({ event: 'router-disconnected', reason, detail, routes: this.rib.routeCount, messages: this.stats.messages }, 'BMP session closed');
+    this.socket.destroy();
+    this.rib.close(reason, detail, this.deps.clock.now());
+    this.deps.metrics.connectionsClosed.inc({ reason });
+    this.onClosed?.(this);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.stats.bytes += chunk.length;
+    this.deps.metrics.bytes.inc({ router: this.router.id }, chunk.length);
+    const framingError = this.framer.push(chunk, (frame) => this.onFrame(frame));
+    if (framingError && !this.closed) {
+      this.logDecodeError(framingError, 0);
+      this.close('framing-error', `${framingError.code} at stream offset ${framingError.offset}: ${framingError.detail}`);
+    }
+  }
+
+  private onFrame(frame: BmpFrame): void {
+    if (this.closed) return;
+    const result = this.decoder.decode(frame.bytes);
+    const now = this.deps.clock.now();
+    if (!result.ok) {
+      this.logDecodeError(result.error, frame.streamOffset);
+      this.deps.emit({ type: 'decode-error', router: this.router, time: now, error: result.error, streamOffset: frame.streamOffset });
+      return;
+    }
+    const message = result.value;
+    this.stats.messages++;
+    this.deps.metrics.messages.inc({ router: this.router.id, type: message.type });
+    this.observe(message);
+    this.rib.apply(message, now);
+    if (message.type === 'termination') {
+      this.close('termination', message.reasonName ?? 'Termination message');
+    } else if (this.rib.overLimit) {
+      this.close('limit', `more than ${this.deps.limits.maxRoutesPerRouter} routes (limits.maxRoutesPerRouter)`);
+    }
+  }
+
+  private observe(message: BmpMessage): void {
+    if (message.type === 'route-monitoring') {
+      const { update } = message;
+      if (update.addPathFallbacks > 0) {
+        this.stats.addPathFallbacks += update.addPathFallbacks;
+        this.deps.metrics.addPathFallbacks.inc({ router: this.router.id }, update.addPathFallbacks);
+      }
+      for (const warning of update.warnings) this.deps.metrics.updateWarnings.inc({ router: this.router.id, action: warning.action });
+    } else if (message.type === 'initiation') {
+      if (message.sysName !== undefined) this.stats.sysName = message.sysName;
+      if (message.sysDescr !== undefined) this.stats.sysDescr = message.sysDescr;
+      if (message.sysName && this.router.name === this.router.address) this.rib.rename(message.sysName);
+      this.log.info({ event: 'router-initiation', sysName: message.sysName, sysDescr: message.sysDescr }, 'BMP initiation');
+    } else if (message.type === 'peer-up' || message.type === 'peer-down') {
+      this.log.debug({ event: message.type, peer: message.peer.address, as: message.peer.as }, message.type);
+    }
+  }
+
+  /** Counted always; logged at most maxDecodeErrorLogsPerMinute times per router per minute. */
+  private logDecodeError(error: DecodeError, frameOffset: number): void {
+    this.stats.decodeErrors++;
+    this.deps.metrics.decodeErrors.inc({ router: this.router.id, layer: error.layer, code: error.code });
+    const now = this.deps.clock.now();
+    if (now - this.errorLogWindowStart >= 60_000) {
+      if (this.suppressedErrorLogs > 0) this.log.warn({ event: 'decode-errors-suppressed', count: this.suppressedErrorLogs }, 'decode error logs suppressed');
+      this.errorLogWindowStart = now;
+      this.errorLogsInWindow = 0;
+      this.suppressedErrorLogs = 0;
+    }
+    if (this.errorLogsInWindow++ >= this.deps.limits.maxDecodeErrorLogsPerMinute) {
+      this.suppressedErrorLogs++;
+      return;
+    }
+    const streamOffset = error.layer === 'framing' ? error.offset : frameOffset;
+    this.log.warn(
+      { event: 'decode-error', layer: error.layer, code: error.code, streamOffset, offsetInMessage: error.layer === 'framing' ? 0 : error.offset, detail: error.detail },
+      'malformed BMP message',
+    );
+  }
+}

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { BmpSessionDecoder } from '../../../src/bmp/decode.js';
+import { BmpFramer } from '../../../src/bmp/framer.js';
+import { AttributeStore } from '../../../src/rib/attribute-store.js';
+import type { CollectorEvent } from '../../../src/rib/events.js';
+import { RouterRib } from '../../../src/rib/router-rib.js';
+import { endOfRib, peer, peerDown, peerUp, routes, withdraw } from '../../helpers/bmp-builders.js';
+import { CAPTURES, readCapture } from '../../helpers/fixtures.js';
+
+const ROUTER = { id: '192.0.2.1:4000', address: '192.0.2.1', port: 4000, name: 'rs1' };
+
+function setup(options: { timeoutMs?: number; maxRoutes?: number } = {}) {
+  const events: CollectorEvent[] = [];
+  const attributes = new AttributeStore();
+  const rib = new RouterRib(ROUTER, { initialDumpTimeoutMs: options.timeoutMs ?? 60_000, maxRoutes: options.maxRoutes ?? 1_000_000, attributes }, (e) => events.push(e));
+  const decoder = new BmpSessionDecoder();
+  let now = 1_000_000;
+  const feed = (...frames: Buffer[]): void => {
+    for (const frame of frames) {
+      const result = decoder.decode(frame);
+      if (!result.ok) throw new Error(`${result.error.code}: ${result.error.detail}`);
+      rib.apply(result.value, now);
+    }
+  };
+  const advance = (ms: number): void => {
+    now += ms;
+  };
+  return { events, attributes, rib, feed, advance, now: () => now };
+}
+
+const types = (events: CollectorEvent[]): string[] => events.map((e) => e.type);
+
+describe('RouterRib', () => {
+  const appliance = peer('100.64.1.11');
+  const appliancePost = peer('100.64.1.11', { postPolicy: true });
+
+  it('tracks announcements per table, changes and explicit withdrawals', () => {
+    const { events, rib, feed } = setup();
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29', '2001:db8:100:1::/64']), routes(appliancePost, ['10.128.1.0/29'], { localPref: 200 }));
+    const state = rib.peer([...rib.peers()][0].ref.key);
+    expect(state?.counts.get('adj-rib-in-pre')).toEqual({ ipv4: 1, ipv6: 1 });
+    expect(state?.counts.get('adj-rib-in-post')).toEqual({ ipv4: 1, ipv6: 0 });
+    expect(rib.routeCount).toBe(3);
+
+    feed(routes(appliance, ['10.128.1.0/29'], { nextHop: '100.64.1.99' }));
+    const changed = events.at(-1);
+    expect(changed?.type).toBe('route-changed');
+    if (changed?.type === 'route-changed') {
+      expect(changed.previous.nextHop).toBe('100.64.1.11');
+      expect(changed.attributes.nextHop).toBe('100.64.1.99');
+      expect(changed.table).toBe('adj-rib-in-pre');
+    }
+    feed(withdraw(appliance, ['10.128.1.0/29', '10.9.9.0/24']));
+    const withdrawn = events.filter((e) => e.type === 'route-withdrawn');
+    expect(withdrawn).toHaveLength(1); // the unknown 10.9.9.0/24 is not an event
+    expect(rib.routeCount).toBe(2);
+  });
+
+  it('does not emit an event for a re-announcement with identical attributes, and shares attribute sets', () => {
+    const { events, attributes, feed } = setup();
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29', '10.128.1.8/29']), routes(appliance, ['10.128.1.16/29']));
+    expect(attributes.size).toBe(1); // three routes, one attribute set
+    const before = events.length;
+    feed(routes(appliance, ['10.128.1.0/29']));
+    expect(events.length).toBe(before);
+    feed(withdraw(appliance, ['10.128.1.0/29', '10.128.1.8/29', '10.128.1.16/29']));
+    expect(attributes.size).toBe(0); // released when the last route goes
+  });
+
+  it('empties a peer on Peer Down: peer-down first, then one withdrawal per route with cause peer-down', () => {
+    const { events, rib, feed } = setup();
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29', '10.128.1.8/29']), routes(appliancePost, ['10.128.1.0/29']));
+    events.length = 0;
+    feed(peerDown(appliance, 3));
+    expect(types(events)).toEqual(['peer-down', 'route-withdrawn', 'route-withdrawn', 'route-withdrawn']);
+    const down = events[0];
+    if (down.type !== 'peer-down') throw new Error('expected peer-down');
+    expect(down).toMatchObject({ reason: 3, wasUp: true, implied: false, routesRemoved: 3 });
+    expect(down.notification?.codeName).toBe('Cease');
+    expect(events.slice(1).every((e) => e.type === 'route-withdrawn' && e.cause === 'peer-down')).toBe(true);
+    expect(rib.routeCount).toBe(0);
+  });
+
+  it('treats a Peer Up for a peer already up as a session reset (FRR dynamic neighbours send no Peer Down)', () => {
+    const { events, rib, feed } = setup();
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29']));
+    events.length = 0;
+    feed(peerUp(appliance));
+    expect(types(events)).toEqual(['peer-down', 'route-withdrawn', 'peer-up']);
+    expect(events[0]).toMatchObject({ type: 'peer-down', implied: true, reason: 0, wasUp: true });
+    expect(events[1]).toMatchObject({ type: 'route-withdrawn', cause: 'peer-reset', prefix: '10.128.1.0/29' });
+    expect(events[2]).toMatchObject({ type: 'peer-up', reset: true });
+    expect(rib.routeCount).toBe(0);
+    expect([...rib.peers()][0].resets).toBe(1);
+  });
+
+  it('accepts a Peer Down for a peer never seen up, and Loc-RIB routes without a Peer Up', () => {
+    const { events, rib, feed } = setup();
+    feed(peerDown(peer('198.51.100.7'), 2));
+    expect(events[0]).toMatchObject({ type: 'peer-down', wasUp: false, fsmEventCode: 2, routesRemoved: 0 });
+    const locRib = peer('0.0.0.0', { locRib: true, bgpId: '192.0.2.1' });
+    feed(routes(locRib, ['10.129.0.0/24'], { nextHop: '192.0.2.1' }));
+    const route = events.at(-1);
+    expect(route).toMatchObject({ type: 'route-announced', table: 'loc-rib', prefix: '10.129.0.0/24' });
+    if (route?.type === 'route-announced') expect(route.peer.isLocal).toBe(true);
+    expect(rib.routeCount).toBe(1);
+  });
+
+  it('marks the initial dump until End-of-RIB for that table and family, or until the timeout', () => {
+    const { events, feed, advance } = setup({ timeoutMs: 10_000 });
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29', '2001:db8:100:1::/64']));
+    expect(events.filter((e) => e.type === 'route-announced').map((e) => e.type === 'route-announced' && e.initialSync)).toEqual([true, true]);
+    feed(endOfRib(appliance, 1), routes(appliance, ['10.128.1.8/29', '2001:db8:100:2::/64']));
+    const after = events.filter((e) => e.type === 'route-announced').slice(2);
+    expect(after.map((e) => e.type === 'route-announced' && [e.prefix, e.initialSync])).toEqual([
+      ['10.128.1.8/29', false], // IPv4 End-of-RIB seen
+      ['2001:db8:100:2::/64', true], // IPv6 still syncing
+    ]);
+    advance(10_001);
+    feed(routes(appliance, ['2001:db8:100:3::/64']));
+    expect(events.at(-1)).toMatchObject({ prefix: '2001:db8:100:3::/64', initialSync: false });
+  });
+
+  it('flushes everything when the BMP session ends: router-down, then every route, no ghosts', () => {
+    const { events, rib, feed, attributes } = setup();
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29']), peerUp(peer('100.64.1.12')), routes(peer('100.64.1.12'), ['10.128.2.0/29']));
+    events.length = 0;
+    rib.close('closed', 'test', 2_000_000);
+    expect(types(events)).toEqual(['router-down', 'route-withdrawn', 'route-withdrawn']);
+    expect(events[0]).toMatchObject({ peers: 2, routes: 2, reason: 'closed' });
+    expect(rib.routeCount).toBe(0);
+    expect([...rib.peers()]).toHaveLength(0);
+    expect(attributes.size).toBe(0);
+  });
+
+  it('reports a route limit breach', () => {
+    const { rib, feed } = setup({ maxRoutes: 2 });
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29', '10.128.1.8/29']));
+    expect(rib.overLimit).toBe(false);
+    feed(routes(appliance, ['10.128.1.16/29']));
+    expect(rib.overLimit).toBe(true);
+  });
+
+  for (const capture of CAPTURES) {
+    it(`${capture.name}: replaying the real capture ends with the state its Peer Downs imply`, () => {
+      const { rib, events } = setup();
+      const decoder = new BmpSessionDecoder();
+      new BmpFramer().push(readCapture(capture.file), (frame) => {
+        const result = decoder.decode(frame.bytes);
+        if (result.ok) rib.apply(result.value, 1_000_000);
+      });
+      // Peers that went down hold nothing; every remaining route belongs to a peer that is up or seen without Peer Up.
+      for (const state of rib.peers()) {
+        let held = 0;
+        for (const table of state.tables.values()) held += table.size;
+        if (state.state === 'down') expect(held).toBe(0);
+      }
+      const announced = events.filter((e) => e.type === 'route-announced').length;
+      const withdrawn = events.filter((e) => e.type === 'route-withdrawn').length;
+      expect(announced - withdrawn).toBe(rib.routeCount);
+      expect(announced).toBeGreaterThan(20);
+    });
+  }
+});
