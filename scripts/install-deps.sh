@@ -5,8 +5,16 @@
 set -euo pipefail
 
 # package:command-that-proves-it-is-installed
+# (the check also looks in /usr/lib/frr and /usr/sbin, where bgpd and friends live)
 REQUIRED=(
-  "iproute2:ip"
+  "iproute2:ip"            # ip netns / ip addr: GoBGP runs in a network namespace of its own
+  "frr:bgpd"               # /usr/lib/frr/bgpd, the FRR route server (bgpd -M bmp)
+  "frr:vtysh"              # reads and changes bgpd's state (vtysh --vty_socket DIR)
+  "gobgpd:gobgpd"          # GoBGP route server
+  "gobgpd:gobgp"           # its CLI (same package)
+  "exabgp:exabgp"          # appliances and core routers that peer with the route servers
+  "python3:python3"        # exabgp's interpreter, and the API helper test/helpers/daemons/exabgp.ts runs
+  "socat:socat"            # relays GoBGP's BMP session out of its namespace to the collector on 127.0.0.1
 )
 
 missing=()
@@ -14,7 +22,7 @@ for entry in "${REQUIRED[@]}"; do
   package=${entry%%:*}
   command=${entry#*:}
   if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "/usr/lib/frr/$command" ] && [ ! -x "/usr/sbin/$command" ]; then
-    missing+=("$package")
+    case " ${missing[*]} " in *" $package "*) ;; *) missing+=("$package") ;; esac
   fi
 done
 

@@ -2,7 +2,10 @@
  * The `bmpwatch` command line. Each subcommand is a function returning an exit code; only main.ts exits.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { runCheckConfig } from './check-config.js';
 import { runDecode } from './decode.js';
+import { runPeers, runRoutes } from './live.js';
+import { runServe } from './serve.js';
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -30,6 +33,45 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
       );
       setExitCode(code);
+    });
+
+  program
+    .command('serve')
+    .description('run the collector: accept BMP sessions from route servers, keep their routing state, serve the live API')
+    .option('-c, --config <file>', 'YAML configuration (see config/bmpwatch.example.yaml); defaults apply without one')
+    .option('--listen <host:port>', 'BMP listen address, overriding listen.bmp (default 0.0.0.0:11019)')
+    .option('--api <host:port>', 'HTTP API address, overriding listen.api (default 127.0.0.1:11080)')
+    .action(async (opts: { config?: string; listen?: string; api?: string }) => {
+      setExitCode(await runServe(opts, { stderr: process.stderr, env: process.env, signals: process }));
+    });
+
+  program
+    .command('check-config')
+    .description('validate a configuration file and print every problem with its path')
+    .argument('<file>', 'YAML configuration file')
+    .action((file: string) => {
+      setExitCode(runCheckConfig(file, { stdout: process.stdout, stderr: process.stderr, env: process.env }));
+    });
+
+  program
+    .command('peers')
+    .description("list the peers of every connected route server (from a running collector's API)")
+    .option('--api <host:port>', 'collector API address (default $BMPWATCH_API or 127.0.0.1:11080)')
+    .option('--json', 'print a JSON array, one object per peer per router')
+    .action(async (opts: { api?: string; json?: boolean }) => {
+      setExitCode(await runPeers(opts, { stdout: process.stdout, stderr: process.stderr, env: process.env }));
+    });
+
+  program
+    .command('routes')
+    .description("list a peer's current routes (from a running collector's API)")
+    .argument('<peer>', "peer address or BGP identifier; 'local' for the route server's own routes")
+    .option('--api <host:port>', 'collector API address (default $BMPWATCH_API or 127.0.0.1:11080)')
+    .option('--router <name>', 'only this route server (name, id or address)')
+    .option('--table <table>', 'adj-rib-in-pre, adj-rib-in-post, loc-rib, adj-rib-out-pre or adj-rib-out-post')
+    .option('--json', 'print a JSON array of routes')
+    .action(async (peer: string, opts: { api?: string; json?: boolean; router?: string; table?: string }) => {
+      setExitCode(await runRoutes(peer, opts, { stdout: process.stdout, stderr: process.stderr, env: process.env }));
     });
 
   return program;

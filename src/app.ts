@@ -1,0 +1,135 @@
+/**
+ * Composition root: config → collector (listener, sessions, RIB) → event sinks, plus the live API.
+ *
+ * Start order: 1. event sinks; 2. API (so health is visible as soon as routers may connect); 3. BMP listener.
+ * Stop order: 1. BMP listener and sessions (routers' state is flushed, events still flow to the sinks);
+ * 2. API; 3. sinks (flushed last, after the final events).
+ */
+import { ApiServer } from './api/server.js';
+import { BmpCollector, type CollectorSettings } from './collector/server.js';
+import { addressInCidr } from './config/cidr.js';
+import type { Config } from './config/schema.js';
+import type { Logger } from './observability/logger.js';
+import { CollectorMetrics } from './observability/metrics.js';
+import { AttributeStore } from './rib/attribute-store.js';
+import type { CollectorEvent, EventSink } from './rib/events.js';
+import type { Clock } from './util/clock.js';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface AppOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Command-line overrides of listen.bmp and listen.api. */
+  readonly listen?: HostPort;
+  readonly api?: HostPort;
+}
+
+/** Consumers of the event stream (stores, rules, metrics). A throwing sink is logged and isolated. */
+export interface EventConsumer {
+  readonly name: string;
+  consume(event: CollectorEvent): void;
+  stop?(): Promise<void>;
+}
+
+const GAUGE_REFRESH_MS = 5_000;
+
+export function toCollectorSettings(config: Config, listen: HostPort): CollectorSettings {
+  const names = new Map((config.routers.names ?? []).map((entry) => [entry.address, entry.name]));
+  const allowed = config.routers.allowedSources;
+  return {
+    host: listen.host,
+    port: listen.port,
+    maxConnections: config.limits.maxConnections,
+    maxMessageBytes: config.limits.maxMessageBytes,
+    maxRoutesPerRouter: config.limits.maxRoutesPerRouter,
+    initialDumpTimeoutMs: config.limits.initialDumpTimeoutSeconds * 1000,
+    maxDecodeErrorLogsPerMinute: config.limits.maxDecodeErrorLogsPerMinute,
+    isAllowedSource: (address) => allowed.some((cidr) => addressInCidr(address, cidr)),
+    routerName: (address) => names.get(address),
+  };
+}
+
+export class App {
+  readonly metrics = new CollectorMetrics();
+  readonly attributes = new AttributeStore();
+  readonly collector: BmpCollector;
+  private readonly api: ApiServer;
+  private readonly consumers: EventConsumer[] = [];
+  private gaugeTimer: NodeJS.Timeout | undefined;
+  private config: Config;
+  private readonly listen: HostPort;
+  private readonly apiAddress: HostPort;
+
+  constructor(private readonly options: AppOptions) {
+    this.config = options.config;
+    this.listen = options.listen ?? options.config.listen.bmp;
+    this.apiAddress = options.api ?? options.config.listen.api;
+    const emit: EventSink = (event) => this.dispatch(event);
+    this.collector = new BmpCollector(toCollectorSettings(this.config, this.listen), {
+      attributes: this.attributes,
+      emit,
+      logger: options.logger,
+      metrics: this.metrics,
+      clock: options.clock,
+    });
+    this.api = new ApiServer({
+      routers: () => this.collector.routers(),
+      metrics: this.metrics,
+      logger: options.logger,
+      clock: options.clock,
+      startedAt: options.clock.now(),
+    });
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  addConsumer(consumer: EventConsumer): void {
+    this.consumers.push(consumer);
+  }
+
+  async start(): Promise<{ bmp: HostPort; api: HostPort }> {
+    const api = await this.api.start(this.apiAddress.host, this.apiAddress.port);
+    const bmp = await this.collector.start();
+    this.gaugeTimer = setInterval(() => this.refreshGauges(), GAUGE_REFRESH_MS);
+    this.gaugeTimer.unref();
+    return { bmp, api };
+  }
+
+  /** SIGHUP with a valid new config: limits, allow-list and names apply from now on; sessions stay up. */
+  reload(config: Config): void {
+    this.config = config;
+    this.collector.updateSettings(toCollectorSettings(config, this.listen));
+    this.options.logger.info({ event: 'config-reloaded' }, 'configuration reloaded');
+  }
+
+  async stop(): Promise<void> {
+    if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    await this.collector.stop();
+    await this.api.stop();
+    for (const consumer of this.consumers) await consumer.stop?.();
+  }
+
+  refreshGauges(): void {
+    let routes = 0;
+    for (const session of this.collector.routers()) routes += session.rib.routeCount;
+    this.metrics.routes.set(routes);
+    this.metrics.attributeSets.set(this.attributes.size);
+  }
+
+  private dispatch(event: CollectorEvent): void {
+    for (const consumer of this.consumers) {
+      try {
+        consumer.consume(event);
+      } catch (error) {
+        this.options.logger.error({ event: 'consumer-error', consumer: consumer.name, err: error }, 'event consumer failed; it stays isolated');
+      }
+    }
+  }
+}
