@@ -43,11 +43,16 @@ function addPathModes(open: BgpOpen): Map<number, number> {
 
 const has = (capabilities: readonly Capability[], type: Capability['type']): boolean => capabilities.some((c) => c.type === type);
 
-export function negotiateSession(sentOpen: BgpOpen, receivedOpen: BgpOpen): SessionContext {
+/**
+ * `locRib`: RFC 9069 §5.2 — for the Loc-RIB peer the OPENs are fabricated and the mere presence of ADD-PATH for a
+ * family means path identifiers are used, whatever its send/receive value.
+ */
+export function negotiateSession(sentOpen: BgpOpen, receivedOpen: BgpOpen, locRib = false): SessionContext {
   const local = addPathModes(sentOpen);
   const remote = addPathModes(receivedOpen);
   const fromPeer = new Set<number>();
   const toPeer = new Set<number>();
+  if (locRib) for (const key of [...local.keys(), ...remote.keys()]) fromPeer.add(key);
   for (const [key, remoteMode] of remote) {
     const localMode = local.get(key) ?? 0;
     if (remoteMode & SEND && localMode & RECEIVE) fromPeer.add(key);

@@ -73,7 +73,7 @@ export function decodeUpdate(buf: Buffer, start: number, end: number, options: U
   if (badNlri !== null) return err(decodeError('bgp', 'bad-prefix-length', badNlri, 'malformed prefix in NLRI'));
 
   const announcedAll = attributes.mpReach ? [...nlri, ...attributes.mpReach.nlri] : nlri;
-  if (announcedAll.length > 0) checkMandatory(attributes, nlri.length > 0, attributesEnd, warnings);
+  if (announcedAll.length > 0) checkMandatory(decoded.present, nlri.length > 0, attributesEnd, warnings);
   const treatAsWithdraw = warnings.some((w) => w.action === 'treat-as-withdraw');
   const withdrawnAll = attributes.mpUnreach ? [...withdrawnRoutes, ...attributes.mpUnreach.withdrawn] : withdrawnRoutes;
 
@@ -90,7 +90,7 @@ export function decodeUpdate(buf: Buffer, start: number, end: number, options: U
     addPathFallbacks: chooser.fallbacks,
     asWidthFallbacks: decoded.asWidthFallbacks,
   };
-  const endOfRib = detectEndOfRib(update, attributesLength);
+  const endOfRib = detectEndOfRib(update, attributesLength, decoded.present.size);
   return ok(endOfRib ? { ...update, endOfRib } : update);
 }
 
@@ -98,11 +98,11 @@ export function decodeUpdate(buf: Buffer, start: number, end: number, options: U
  * RFC 7606 §3(d) would make a missing well-known attribute treat-as-withdraw for a BGP speaker; a monitor reports
  * it and keeps the routes (see AttributeAction 'report-only').
  */
-function checkMandatory(attributes: BgpUpdate['attributes'], hasIPv4Nlri: boolean, offset: number, warnings: AttributeWarning[]): void {
+function checkMandatory(present: ReadonlySet<number>, hasIPv4Nlri: boolean, offset: number, warnings: AttributeWarning[]): void {
   const missing: string[] = [];
-  if (attributes.origin === undefined) missing.push('ORIGIN');
-  if (attributes.asPath === undefined) missing.push('AS_PATH');
-  if (hasIPv4Nlri && attributes.nextHop === undefined) missing.push('NEXT_HOP');
+  if (!present.has(1)) missing.push('ORIGIN');
+  if (!present.has(2)) missing.push('AS_PATH');
+  if (hasIPv4Nlri && !present.has(3)) missing.push('NEXT_HOP');
   if (missing.length > 0) {
     warnings.push({ code: 0, action: 'report-only', offset, detail: `missing well-known attribute ${missing.join(', ')}` });
   }
@@ -112,12 +112,12 @@ function checkMandatory(attributes: BgpUpdate['attributes'], hasIPv4Nlri: boolea
  * RFC 4724 §2: End-of-RIB is an UPDATE with nothing in it (IPv4 unicast), or with only an empty MP_UNREACH_NLRI
  * for the family.
  */
-function detectEndOfRib(update: BgpUpdate, attributesLength: number): { afi: number; safi: number } | undefined {
+function detectEndOfRib(update: BgpUpdate, attributesLength: number, wireAttributes: number): { afi: number; safi: number } | undefined {
   if (update.withdrawnRoutes.length > 0 || update.nlri.length > 0) return undefined;
   if (attributesLength === 0) return { afi: AFI_IPV4, safi: SAFI_UNICAST };
   const { attributes } = update;
   const keys = Object.keys(attributes);
-  if (keys.length === 1 && attributes.mpUnreach && attributes.mpUnreach.withdrawn.length === 0 && !attributes.mpUnreach.rawNlriHex) {
+  if (keys.length === 1 && wireAttributes === 1 && attributes.mpUnreach && attributes.mpUnreach.withdrawn.length === 0 && !attributes.mpUnreach.rawNlriHex) {
     return { afi: attributes.mpUnreach.afi, safi: attributes.mpUnreach.safi };
   }
   return undefined;

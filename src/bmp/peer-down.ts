@@ -6,7 +6,7 @@
  *   6 local close, information TLVs follow (RFC 9069 §4.4, Loc-RIB)
  * A NOTIFICATION we cannot parse is kept as hex: the peer is still down, which matters more.
  */
-import { PEER_DOWN_REASONS } from './constants.js';
+import { PEER_DOWN_REASONS, PEER_UP_TLV_NAMES } from './constants.js';
 import { decodeInformationTlvs } from './information-tlv.js';
 import type { PeerDownMessage, PeerMessageHead } from './types.js';
 import { decodeBgpMessage } from '../bgp/message.js';
@@ -32,7 +32,7 @@ export function decodePeerDown(buf: Buffer, start: number, end: number, head: Pe
     case 2:
       return end - dataStart >= 2 ? ok({ ...base, fsmEventCode: buf.readUInt16BE(dataStart) }) : ok({ ...base, dataHex: dataHex() });
     case 6: {
-      const information = decodeInformationTlvs(buf, dataStart, end, { 0: 'string' }, new Set([0]));
+      const information = decodeInformationTlvs(buf, dataStart, end, PEER_UP_TLV_NAMES, new Set([0, 3]));
       return Array.isArray(information) ? ok({ ...base, information }) : ok({ ...base, dataHex: dataHex() });
     }
     default:

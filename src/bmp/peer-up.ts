@@ -40,7 +40,7 @@ export function decodePeerUp(buf: Buffer, start: number, end: number, head: Peer
   const information = decodeInformationTlvs(buf, received.value.end, end, PEER_UP_TLV_NAMES, TEXT_TLVS);
   if (!Array.isArray(information)) return err(information);
 
-  const session = negotiateSession(sent.value.open, received.value.open);
+  const session = negotiateSession(sent.value.open, received.value.open, peer.peerTypeName === 'loc-rib');
   const familyText = (keys: ReadonlySet<number>): string[] => [...keys].map((key) => `${key >> 8}/${key & 0xff}`);
   const tableName = information.find((tlv) => tlv.type === TABLE_NAME_TLV)?.value;
   const message: PeerUpMessage = {

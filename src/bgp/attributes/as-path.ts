@@ -57,16 +57,19 @@ function countPathLength(segments: readonly AsPathSegment[]): number {
  * AS_PATH is shorter than the AS4_PATH, the AS4_PATH is ignored. Otherwise keep the leading AS_PATH entries that
  * the AS4_PATH does not cover and append the AS4_PATH. Confederation segments in the AS_PATH are kept in place.
  */
-export function mergeAs4Path(asPath: readonly AsPathSegment[], as4Path: readonly AsPathSegment[]): AsPathSegment[] {
+export function mergeAs4Path(asPath: readonly AsPathSegment[], as4PathReceived: readonly AsPathSegment[]): AsPathSegment[] {
+  // RFC 6793 §6: confederation segments in AS4_PATH are discarded.
+  const as4Path = as4PathReceived.filter((segment) => segment.type === 'AS_SEQUENCE' || segment.type === 'AS_SET');
   const asPathLength = countPathLength(asPath);
   const as4PathLength = countPathLength(as4Path);
   if (asPathLength < as4PathLength) return [...asPath];
   let keep = asPathLength - as4PathLength;
   const merged: AsPathSegment[] = [];
   for (const segment of asPath) {
-    if (keep === 0) break;
     if (segment.type === 'AS_CONFED_SEQUENCE' || segment.type === 'AS_CONFED_SET') {
       merged.push(segment);
+    } else if (keep === 0) {
+      continue;
     } else if (segment.type === 'AS_SET') {
       merged.push(segment);
       keep -= 1;

@@ -72,6 +72,8 @@ export interface DecodedAttributes {
    * can store each distinct attribute set once without comparing decoded objects.
    */
   readonly key: string;
+  /** Attribute type codes present on the wire, valid or not (for mandatory-attribute and End-of-RIB checks). */
+  readonly present: ReadonlySet<number>;
 }
 
 /** Decode [start, end). Returns a DecodeError only when MP_REACH/MP_UNREACH is malformed (RFC 7606 §7.3). */
@@ -83,6 +85,7 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, in
   let overrun = false;
   let key = '';
   let keyFrom = start;
+  const present = new Set<number>();
   const warn = (code: number, action: AttributeAction, offset: number, detail: string): void => {
     warnings.push({ code, action, offset, detail });
   };
@@ -107,12 +110,17 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, in
     const valueStart = pos + (extended ? 4 : 3);
     const valueEnd = valueStart + length;
     if (valueEnd > end) {
+      // RFC 7606 §3(j): the NLRI of a broken MP attribute cannot be located, so treat-as-withdraw is impossible.
+      if (code === ATTR.MP_REACH_NLRI || code === ATTR.MP_UNREACH_NLRI) {
+        return decodeError('bgp', 'bad-attribute', attrStart, `attribute ${code} length ${length} overruns the path attributes by ${valueEnd - end} bytes`);
+      }
       // RFC 7606 §4: an attribute that overruns the attribute list → treat-as-withdraw.
       warn(code, 'treat-as-withdraw', attrStart, `attribute ${code} length ${length} overruns the path attributes by ${valueEnd - end} bytes`);
       overrun = true;
       break;
     }
     pos = valueEnd;
+    present.add(code);
 
     const isMp = code === ATTR.MP_REACH_NLRI || code === ATTR.MP_UNREACH_NLRI;
     if (isMp) {
@@ -147,7 +155,7 @@ export function decodePathAttributes(buf: Buffer, start: number, end: number, in
 
   mergeAs4(attributes, input.fourOctetAs);
   key += buf.toString('latin1', keyFrom, Math.min(pos, end));
-  return { attributes, warnings, asWidthFallbacks, overrun, key };
+  return { attributes, warnings, asWidthFallbacks, overrun, key, present };
 }
 
 /** Which attribute codes this UPDATE has shown, without a Set per message: a stamp per code, bumped per call. */
@@ -275,6 +283,8 @@ function decodeOne(
  */
 function mergeAs4(attributes: PathAttributes, fourOctetAs: boolean): void {
   if (fourOctetAs) return;
+  // §4.2.3: an AGGREGATOR other than AS_TRANS means the AS4_* attributes are stale and must be ignored.
+  if (attributes.aggregator && attributes.aggregator.as !== AS_TRANS) return;
   if (attributes.as4Aggregator && attributes.aggregator?.as === AS_TRANS) attributes.aggregator = attributes.as4Aggregator;
   if (attributes.as4Path && attributes.asPath) attributes.asPath = mergeAs4Path(attributes.asPath, attributes.as4Path);
 }
