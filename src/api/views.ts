@@ -64,8 +64,7 @@ export interface RouteView {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function toRouterView(session: RouterSession, now: number): RouterView {
-  let peers = 0;
-  for (const _ of session.rib.peers()) peers++;
+  const peers = [...session.rib.peers()].length;
   return {
     id: session.router.id,
     address: session.router.address,

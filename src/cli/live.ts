@@ -28,7 +28,7 @@ async function getJson<T>(base: string, path: string): Promise<T> {
     response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(30_000) });
   } catch (error) {
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-    throw new Error(`cannot reach the bmpwatch API at ${base} (${cause}); is 'bmpwatch serve' running? (--api or BMPWATCH_API)`);
+    throw new Error(`cannot reach the bmpwatch API at ${base} (${cause}); is 'bmpwatch serve' running? (--api or BMPWATCH_API)`, { cause: error });
   }
   const body: unknown = await response.json();
   if (!response.ok) {
