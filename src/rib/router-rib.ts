@@ -192,6 +192,9 @@ export class RouterRib {
       return;
     }
     const cause: WithdrawCause = update.treatAsWithdraw ? 'treat-as-withdraw' : 'withdraw';
+    // Once per message, not per prefix: the sync state depends only on table and family.
+    const syncV4 = this.isInitialSync(peer, tableName, 1, 1, now);
+    const syncV6 = this.isInitialSync(peer, tableName, 2, 1, now);
     for (const nlri of update.withdrawn) {
       const key = routeKey(nlri);
       const previous = table.get(key);
@@ -209,7 +212,7 @@ export class RouterRib {
         prefix: nlri.prefix,
         ...(nlri.pathId !== undefined && { pathId: nlri.pathId }),
         bmpTimestamp: message.timestamp,
-        initialSync: this.isInitialSync(peer, tableName, nlri.family === 'ipv4' ? 1 : 2, 1, now),
+        initialSync: nlri.family === 'ipv4' ? syncV4 : syncV6,
         previous: previous.attributes,
         cause,
       });
@@ -223,7 +226,7 @@ export class RouterRib {
         continue;
       }
       table.set(key, entry);
-      const initialSync = this.isInitialSync(peer, tableName, nlri.family === 'ipv4' ? 1 : 2, 1, now);
+      const initialSync = nlri.family === 'ipv4' ? syncV4 : syncV6;
       const base = {
         router: this.router,
         time: now,
