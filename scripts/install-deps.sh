@@ -15,6 +15,7 @@ REQUIRED=(
   "exabgp:exabgp"          # appliances and core routers that peer with the route servers
   "python3:python3"        # exabgp's interpreter, and the API helper test/helpers/daemons/exabgp.ts runs
   "socat:socat"            # relays GoBGP's BMP session out of its namespace to the collector on 127.0.0.1
+  "influxdb:influxd"       # InfluxDB 1.x server: the history writer's integration tests and benchmark
 )
 
 missing=()
