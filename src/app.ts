@@ -13,6 +13,7 @@ import type { Logger } from './observability/logger.js';
 import { CollectorMetrics } from './observability/metrics.js';
 import { AttributeStore } from './rib/attribute-store.js';
 import type { CollectorEvent, EventSink } from './rib/events.js';
+import { Storage } from './store/storage.js';
 import type { Clock } from './util/clock.js';
 
 export interface HostPort {
@@ -27,6 +28,8 @@ export interface AppOptions {
   /** Command-line overrides of listen.bmp and listen.api. */
   readonly listen?: HostPort;
   readonly api?: HostPort;
+  /** Open the embedded store and record history (default true; collector-only tests turn it off). */
+  readonly storage?: boolean;
 }
 
 /** Consumers of the event stream (stores, rules, metrics). A throwing sink is logged and isolated. */
@@ -61,6 +64,7 @@ export class App {
   private readonly api: ApiServer;
   private readonly consumers: EventConsumer[] = [];
   private gaugeTimer: NodeJS.Timeout | undefined;
+  private storageHandle: Storage | undefined;
   private config: Config;
   private readonly listen: HostPort;
   private readonly apiAddress: HostPort;
@@ -94,7 +98,16 @@ export class App {
     this.consumers.push(consumer);
   }
 
+  /** The embedded store and history recorder, once started (undefined when storage is off). */
+  get storage(): Storage | undefined {
+    return this.storageHandle;
+  }
+
   async start(): Promise<{ bmp: HostPort; api: HostPort }> {
+    if (this.options.storage !== false) {
+      this.storageHandle = new Storage(this.config, { logger: this.options.logger, clock: this.options.clock });
+      this.addConsumer(this.storageHandle.recorder);
+    }
     const api = await this.api.start(this.apiAddress.host, this.apiAddress.port);
     const bmp = await this.collector.start();
     this.gaugeTimer = setInterval(() => this.refreshGauges(), GAUGE_REFRESH_MS);
@@ -106,6 +119,7 @@ export class App {
   reload(config: Config): void {
     this.config = config;
     this.collector.updateSettings(toCollectorSettings(config, this.listen));
+    this.storageHandle?.reload(config);
     this.options.logger.info({ event: 'config-reloaded' }, 'configuration reloaded');
   }
 
@@ -114,6 +128,7 @@ export class App {
     await this.collector.stop();
     await this.api.stop();
     for (const consumer of this.consumers) await consumer.stop?.();
+    await this.storageHandle?.stop();
   }
 
   refreshGauges(): void {

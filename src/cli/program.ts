@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runCheckConfig } from './check-config.js';
 import { runDecode } from './decode.js';
+import { DEFAULT_HISTORY_LIMIT, runHistory, runPrefixes } from './history.js';
 import { runPeers, runRoutes } from './live.js';
 import { runServe } from './serve.js';
 
@@ -72,6 +73,34 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--json', 'print a JSON array of routes')
     .action(async (peer: string, opts: { api?: string; json?: boolean; router?: string; table?: string }) => {
       setExitCode(await runRoutes(peer, opts, { stdout: process.stdout, stderr: process.stderr, env: process.env }));
+    });
+
+  const historyIo = () => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, now: () => Date.now() });
+
+  program
+    .command('history')
+    .description("an appliance's timeline: sessions up and down, prefixes announced, changed and withdrawn, alerts, on every route server")
+    .argument('<appliance>', 'session address, BGP identifier or configured appliance name')
+    .option('-c, --config <file>', 'configuration naming the store (storage.dataDir or storage.influx)')
+    .option('--since <time>', 'start: a duration back from now (24h, 7d) or an ISO 8601 time', '24h')
+    .option('--until <time>', "end: 'now', a duration back from now or an ISO 8601 time", 'now')
+    .option('--router <name>', 'only this route server (name or address)')
+    .option('--limit <n>', 'at most this many events', positiveInt, DEFAULT_HISTORY_LIMIT)
+    .option('--json', 'one JSON object per event per line')
+    .action(async (appliance: string, opts: { config?: string; since: string; until: string; router?: string; limit: number; json?: boolean }) => {
+      setExitCode(await runHistory(appliance, opts, historyIo()));
+    });
+
+  program
+    .command('prefixes')
+    .description('the routes an appliance announced at a moment, on every route server (from the history)')
+    .argument('<appliance>', 'session address, BGP identifier or configured appliance name')
+    .option('-c, --config <file>', 'configuration naming the store (storage.dataDir or storage.influx)')
+    .option('--at <time>', "'now', a duration back from now (2h) or an ISO 8601 time", 'now')
+    .option('--router <name>', 'only this route server (name or address)')
+    .option('--json', 'print a JSON array of routes')
+    .action(async (appliance: string, opts: { config?: string; at: string; router?: string; json?: boolean }) => {
+      setExitCode(await runPrefixes(appliance, opts, historyIo()));
     });
 
   return program;

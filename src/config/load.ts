@@ -8,6 +8,7 @@
  * Environment substitution, applied to string values (never to keys) before validation:
  * - `${NAME}` is replaced by the value of NAME (letters, digits and "_", not starting with a digit), anywhere in the
  *   string: `password: ${DB_PASSWORD}`, `dataDir: /srv/${SITE}/bmpwatch`.
+ * - `${NAME:-default}` gives `default` when NAME is unset or empty, as in the shell.
  * - `$${` is a literal `${`. A lone `$` stays as it is.
  * - Substituted text is not scanned again, and stays a string: `port: ${PORT}` is the string "11019", which a
  *   number option refuses. Substitution is for secrets, hosts, names and paths.
@@ -173,12 +174,16 @@ function substituteString(text: string, path: PropertyKey[], { env, problems }: 
       problems.push({ path, message: 'unterminated "${"; write ${NAME}, or $${ for a literal "${"' });
       return text;
     }
-    const name = text.slice(i + 2, close);
+    const reference = text.slice(i + 2, close);
+    const fallbackAt = reference.indexOf(':-');
+    const name = fallbackAt < 0 ? reference : reference.slice(0, fallbackAt);
+    const fallback = fallbackAt < 0 ? undefined : reference.slice(fallbackAt + 2);
     if (!ENV_NAME.test(name)) {
       problems.push({ path, message: `"\${${name}}" is not an environment variable reference (NAME: letters, digits and "_"); write $\${ for a literal "\${"` });
       failed = true;
     } else {
-      const value = env[name];
+      // As in the shell, ${NAME:-default} uses the default when NAME is unset or empty.
+      const value = fallback !== undefined && (env[name] ?? '') === '' ? fallback : env[name];
       if (value === undefined) {
         problems.push({ path, message: `environment variable ${name} is not set` });
         failed = true;

@@ -23,6 +23,7 @@ import {
   type Cidr,
   type IpFamily,
 } from './cidr.js';
+import { alertsSchema, rulesSchema } from './rules-schema.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -112,6 +113,40 @@ export const DEFAULT_LOG_LEVEL = 'info';
 export const SESSION_TYPES = ['ibgp', 'ebgp'] as const;
 /** Relative paths are relative to the working directory of the collector. */
 export const DEFAULT_DATA_DIR = './data';
+/** How long the embedded store keeps history events (InfluxDB has its own retention policy). */
+export const DEFAULT_RETENTION_DAYS = 30;
+/** Ten years: a longer "retention" is a mistake in units. */
+export const MAX_RETENTION_DAYS = 3_650;
+
+/** Which peers' route events the history keeps; see src/store/history-event.ts. */
+export const ROUTE_EVENT_SCOPES = ['all', 'appliances', 'none'] as const;
+/** 'all': with no appliance groups configured, 'appliances' would keep nothing, which surprises new users. */
+export const DEFAULT_ROUTE_EVENT_SCOPE = 'all';
+/** A second between history flushes: `bmpwatch history` is at most a second behind, one transaction a second. */
+export const DEFAULT_HISTORY_FLUSH_INTERVAL_MS = 1_000;
+export const MIN_HISTORY_FLUSH_INTERVAL_MS = 10;
+export const MAX_HISTORY_FLUSH_INTERVAL_MS = 60_000;
+/** Flush early at this many events: one transaction of 5,000 rows takes a few ms in SQLite. */
+export const DEFAULT_HISTORY_BATCH_SIZE = 5_000;
+export const MAX_HISTORY_BATCH_SIZE = 100_000;
+/** Events waiting for the sink before new ones are dropped (and counted): about 100 MB at worst. */
+export const DEFAULT_HISTORY_BUFFERED_EVENTS = 500_000;
+export const MAX_HISTORY_BUFFERED_EVENTS = 10_000_000;
+
+export const DEFAULT_INFLUX_DATABASE = 'bmpwatch';
+export const DEFAULT_INFLUX_RETENTION_POLICY = 'bmpwatch';
+export const DEFAULT_INFLUX_RETENTION_DURATION = '30d';
+/** InfluxDB 1.x recommends batches of 5,000-10,000 points per write. */
+export const DEFAULT_INFLUX_BATCH_SIZE = 5_000;
+export const MAX_INFLUX_BATCH_SIZE = 50_000;
+export const DEFAULT_INFLUX_FLUSH_INTERVAL_MS = 1_000;
+/** Points held while InfluxDB is unreachable: minutes of a busy collector, about 100 MB. */
+export const DEFAULT_INFLUX_BUFFERED_POINTS = 500_000;
+export const MAX_INFLUX_BUFFERED_POINTS = 10_000_000;
+/** Metrics snapshots (per router, per peer, collector health) are written this often. */
+export const DEFAULT_METRICS_INTERVAL_SECONDS = 10;
+export const MAX_METRICS_INTERVAL_SECONDS = 3_600;
+
 
 // ---------------------------------------------------------------------------------------------------------------
 // Field schemas
@@ -333,6 +368,53 @@ const routersSchema = z
     });
   });
 
+const historySchema = z
+  .object({
+    routeEvents: z.enum(ROUTE_EVENT_SCOPES).default(DEFAULT_ROUTE_EVENT_SCOPE),
+    flushIntervalMs: integer(MIN_HISTORY_FLUSH_INTERVAL_MS, MAX_HISTORY_FLUSH_INTERVAL_MS).default(DEFAULT_HISTORY_FLUSH_INTERVAL_MS),
+    batchSize: integer(1, MAX_HISTORY_BATCH_SIZE).default(DEFAULT_HISTORY_BATCH_SIZE),
+    maxBufferedEvents: integer(1, MAX_HISTORY_BUFFERED_EVENTS).default(DEFAULT_HISTORY_BUFFERED_EVENTS),
+  })
+  .strict();
+
+const influxSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL of InfluxDB 1.x, e.g. http://127.0.0.1:8086' }),
+    database: z.string().min(1).max(MAX_NAME_LENGTH).default(DEFAULT_INFLUX_DATABASE),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    retentionPolicy: z
+      .object({
+        name: z.string().min(1).max(MAX_NAME_LENGTH).default(DEFAULT_INFLUX_RETENTION_POLICY),
+        duration: z
+          .string()
+          .regex(/^(INF|\d+[hdw])$/, { error: 'an InfluxDB duration in hours, days or weeks, e.g. 30d, or INF' })
+          .default(DEFAULT_INFLUX_RETENTION_DURATION),
+      })
+      .strict()
+      .prefault({}),
+    batchSize: integer(1, MAX_INFLUX_BATCH_SIZE).default(DEFAULT_INFLUX_BATCH_SIZE),
+    flushIntervalMs: integer(MIN_HISTORY_FLUSH_INTERVAL_MS, MAX_HISTORY_FLUSH_INTERVAL_MS).default(DEFAULT_INFLUX_FLUSH_INTERVAL_MS),
+    maxBufferedPoints: integer(1, MAX_INFLUX_BUFFERED_POINTS).default(DEFAULT_INFLUX_BUFFERED_POINTS),
+    metricsIntervalSeconds: integer(1, MAX_METRICS_INTERVAL_SECONDS).default(DEFAULT_METRICS_INTERVAL_SECONDS),
+  })
+  .strict()
+  .superRefine((influx, ctx) => {
+    if ((influx.username === undefined) !== (influx.password === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'give both username and password, or neither', input: influx.password });
+    }
+  });
+
+const storageSchema = z
+  .object({
+    dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
+    retentionDays: integer(1, MAX_RETENTION_DAYS).default(DEFAULT_RETENTION_DAYS),
+    history: historySchema.prefault({}),
+    influx: influxSchema.optional(),
+  })
+  .strict();
+
 // ---------------------------------------------------------------------------------------------------------------
 // The whole file
 // ---------------------------------------------------------------------------------------------------------------
@@ -351,14 +433,13 @@ export const configSchema = z
     applianceGroups: z.array(applianceGroupSchema).default(() => []),
     appliances: z.array(applianceSchema).optional(),
     infrastructurePrefixes: z.array(cidrText()).default(() => []),
+    rules: rulesSchema.prefault({}),
+    alerts: alertsSchema.prefault({}),
     log: z
       .object({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) })
       .strict()
       .prefault({}),
-    storage: z
-      .object({ dataDir: z.string().min(1).default(DEFAULT_DATA_DIR) })
-      .strict()
-      .prefault({}),
+    storage: storageSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -376,6 +457,8 @@ export type PrefixRangeConfig = ApplianceGroupConfig['prefixes']['ipv4'][number]
 export type RouterNameConfig = NonNullable<Config['routers']['names']>[number];
 export type LogLevel = Config['log']['level'];
 export type SessionType = ApplianceGroupConfig['sessionType'];
+export type StorageConfig = Config['storage'];
+export type InfluxConfig = NonNullable<StorageConfig['influx']>;
 
 type Ctx = z.RefinementCtx<Config>;
 

@@ -63,7 +63,7 @@ const EXPECTED_DEFAULTS: Config = {
   applianceGroups: [],
   infrastructurePrefixes: [],
   log: { level: 'info' },
-  storage: { dataDir: './data' },
+  storage: { dataDir: './data', retentionDays: 30, history: { routeEvents: 'all', flushIntervalMs: 1000, batchSize: 5000, maxBufferedEvents: 500_000 } },
 };
 
 describe('defaults', () => {
@@ -176,7 +176,7 @@ describe('validation problems and their paths', () => {
   const cases: [string, Json, string, RegExp][] = [
     ['unknown top-level key', { lisen: {} }, 'lisen', /^unknown option; did you mean "listen"\?$/],
     ['unknown nested key', { listen: { bmp: { prot: 1 } } }, 'listen.bmp.prot', /did you mean "port"/],
-    ['unknown key, nothing close', { storage: { retention: 3 } }, 'storage.retention', /^unknown option \(options here: dataDir\)$/],
+    ['unknown key, nothing close', { log: { colour: 3 } }, 'log.colour', /^unknown option \(options here: level\)$/],
     ['unknown key in a group', { applianceGroups: [group({ maxPrefix: 5 })] }, 'applianceGroups[0].maxPrefix', /did you mean "maxPrefixes"/],
     ['unknown key in a prefix range', { applianceGroups: [group({ prefixes: { ipv4: [{ prefix: '10.128.0.0/17', minLength: 29, maxLength: 32, max: 1 }] } })] }, 'applianceGroups[0].prefixes.ipv4[0].max', /unknown option/],
     ['port too large', { listen: { bmp: { port: 70_000 } } }, 'listen.bmp.port', /^must be at most 65535$/],
@@ -397,6 +397,13 @@ describe('environment substitution', () => {
     } finally {
       delete process.env.BMPWATCH_TEST_ONLY_IN_PROCESS_ENV;
     }
+  });
+
+  it('uses ${NAME:-default} when NAME is unset or empty, and NAME otherwise', () => {
+    expect(loaded({ storage: { dataDir: '${D:-/srv/x}' } }, {}).storage.dataDir).toBe('/srv/x');
+    expect(loaded({ storage: { dataDir: '${D:-/srv/x}' } }, { D: '' }).storage.dataDir).toBe('/srv/x');
+    expect(loaded({ storage: { dataDir: '${D:-/srv/x}' } }, { D: '/data' }).storage.dataDir).toBe('/data');
+    expect(problems({ storage: { dataDir: '${1D:-x}' } }, {})).toEqual([{ path: 'storage.dataDir', message: expect.stringMatching(/not an environment variable reference/) }]);
   });
 
   it('keeps "$${" as a literal "${" and a lone "$" as it is', () => {
