@@ -13,6 +13,10 @@ import type { Logger } from './observability/logger.js';
 import { CollectorMetrics } from './observability/metrics.js';
 import { AttributeStore } from './rib/attribute-store.js';
 import type { CollectorEvent, EventSink } from './rib/events.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { peerViews, toRouterView } from './api/views.js';
+import { InfluxReporter } from './store/influx/reporter.js';
+import { InfluxWriter } from './store/influx/writer.js';
 import { Storage } from './store/storage.js';
 import type { Clock } from './util/clock.js';
 
@@ -105,8 +109,10 @@ export class App {
 
   async start(): Promise<{ bmp: HostPort; api: HostPort }> {
     if (this.options.storage !== false) {
-      this.storageHandle = new Storage(this.config, { logger: this.options.logger, clock: this.options.clock });
+      const influx = this.startInflux();
+      this.storageHandle = new Storage(this.config, { logger: this.options.logger, clock: this.options.clock, ...(influx && { influxSink: influx }) });
       this.addConsumer(this.storageHandle.recorder);
+      if (influx) this.addConsumer(influx);
     }
     const api = await this.api.start(this.apiAddress.host, this.apiAddress.port);
     const bmp = await this.collector.start();
@@ -121,6 +127,54 @@ export class App {
     this.collector.updateSettings(toCollectorSettings(config, this.listen));
     this.storageHandle?.reload(config);
     this.options.logger.info({ event: 'config-reloaded' }, 'configuration reloaded');
+  }
+
+  /** The InfluxDB reporter, when storage.influx is enabled: history sink, statistics and metrics snapshots. */
+  private startInflux(): InfluxReporter | undefined {
+    const influx = this.config.storage.influx;
+    if (!influx?.enabled) return undefined;
+    const writer = new InfluxWriter(
+      {
+        url: influx.url,
+        database: influx.database,
+        ...(influx.username === undefined ? {} : { username: influx.username, password: influx.password }),
+        retentionPolicy: { name: influx.retentionPolicy.name, duration: influx.retentionPolicy.duration, replication: 1, default: true },
+        precision: 'n',
+        batchSize: influx.batchSize,
+        flushIntervalMs: influx.flushIntervalMs,
+        maxBufferedPoints: influx.maxBufferedPoints,
+      },
+      { logger: this.options.logger.child({ component: 'influxdb' }), clock: this.options.clock, registry: this.metrics.registry },
+    );
+    const reporter = new InfluxReporter(writer, this.options.clock, influx.instance);
+    const lag = monitorEventLoopDelay({ resolution: 20 });
+    lag.enable();
+    reporter.start(
+      {
+        routers: () => this.collector.routers().map((session) => toRouterView(session, this.options.clock.now())),
+        peers: () => peerViews(this.collector.routers(), this.options.clock.now()),
+        health: () => {
+          const lagMs = lag.count > 0 ? lag.mean / 1e6 : 0;
+          lag.reset();
+          let routes = 0;
+          let paused = 0;
+          for (const session of this.collector.routers()) {
+            routes += session.rib.routeCount;
+            if (session.isPaused) paused++;
+          }
+          return {
+            routers: this.collector.routers().length,
+            routes,
+            attributeSets: this.attributes.size,
+            historyDropped: this.storageHandle?.recorder.stats().dropped ?? 0,
+            pausedSockets: paused,
+            eventLoopLagMs: lagMs,
+          };
+        },
+      },
+      influx.metricsIntervalSeconds * 1000,
+    );
+    return reporter;
   }
 
   async stop(): Promise<void> {

@@ -19,6 +19,12 @@ import { RouterRib } from '../rib/router-rib.js';
 import type { Clock } from '../util/clock.js';
 import type { DecodeError } from '../wire/decode-error.js';
 
+/** Initiation sysName as a router name: control characters (a newline would forge log and line-protocol lines) become spaces; at most 255 characters. */
+export function displayName(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 255);
+}
+
 export interface RouterSessionLimits {
   readonly maxMessageBytes: number;
   readonly maxRoutesPerRouter: number;
@@ -164,7 +170,8 @@ export class RouterSession {
     } else if (message.type === 'initiation') {
       if (message.sysName !== undefined) this.stats.sysName = message.sysName;
       if (message.sysDescr !== undefined) this.stats.sysDescr = message.sysDescr;
-      if (message.sysName && this.router.name === this.router.address) this.rib.rename(message.sysName);
+      const sysName = message.sysName === undefined ? '' : displayName(message.sysName);
+      if (sysName !== '' && this.router.name === this.router.address) this.rib.rename(sysName);
       this.log.info({ event: 'router-initiation', sysName: message.sysName, sysDescr: message.sysDescr }, 'BMP initiation');
     } else if (message.type === 'peer-up' || message.type === 'peer-down') {
       this.log.debug({ event: message.type, peer: message.peer.address, as: message.peer.as }, message.type);

@@ -201,7 +201,13 @@ function endpoint(host: string, portNumber: number) {
   return z.object({ host: hostText.default(host), port: port.default(portNumber) }).strict().prefault({});
 }
 
-const nameText = z.string().min(1).max(MAX_NAME_LENGTH);
+// Names end up in logs, metric labels and InfluxDB tags: no control characters, no trailing backslash.
+const nameText = z
+  .string()
+  .min(1)
+  .max(MAX_NAME_LENGTH)
+  // eslint-disable-next-line no-control-regex
+  .refine((text) => !/[\u0000-\u001f\u007f]/.test(text) && !text.endsWith('\\'), { error: 'must not contain control characters or end with a backslash' });
 
 /** A whole number within [min, max]. */
 function integer(min: number, max: number) {
@@ -382,6 +388,7 @@ const influxSchema = z
     enabled: z.boolean().default(true),
     url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL of InfluxDB 1.x, e.g. http://127.0.0.1:8086' }),
     database: z.string().min(1).max(MAX_NAME_LENGTH).default(DEFAULT_INFLUX_DATABASE),
+    instance: nameText.optional(),
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
     retentionPolicy: z

@@ -6,17 +6,24 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import type { HistoryBackend } from './history.js';
+import { InfluxHistoryBackend, influxClient } from './influx/history-backend.js';
 import { databasePath, openDatabase } from './sqlite/database.js';
 import { SqliteHistoryStore } from './sqlite/history-store.js';
 
 export type InfluxBackendFactory = (config: NonNullable<Config['storage']['influx']>) => Promise<HistoryBackend>;
 
-export async function openHistoryBackend(config: Config, influx?: InfluxBackendFactory): Promise<HistoryBackend> {
+/** Reads from InfluxDB, after checking it answers (so an unreachable server is one clear error). */
+export const openInfluxHistory: InfluxBackendFactory = async (influx) => {
+  const client = influxClient(influx);
+  const hosts = await client.ping(5_000);
+  const online = hosts.find((host) => host.online);
+  if (!online) throw new Error(`InfluxDB at ${influx.url} is unreachable (storage.influx.url)`);
+  return new InfluxHistoryBackend(client, influx.database);
+};
+
+export async function openHistoryBackend(config: Config, influx: InfluxBackendFactory = openInfluxHistory): Promise<HistoryBackend> {
   const influxConfig = config.storage.influx;
-  if (influxConfig?.enabled) {
-    if (!influx) throw new Error('InfluxDB history is not available in this build');
-    return influx(influxConfig);
-  }
+  if (influxConfig?.enabled) return influx(influxConfig);
   const path = databasePath(config.storage.dataDir);
   if (!existsSync(path)) {
     throw new Error(`no history store at ${path}: has 'bmpwatch serve' run with this configuration (storage.dataDir)?`);
