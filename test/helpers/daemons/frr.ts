@@ -152,6 +152,14 @@ export interface FrrRouteServer {
   configureBgp(lines: readonly string[]): Promise<string>;
   /** Drops and re-adds a BMP target (all targets by default) so FRR opens a new BMP session. */
   resetBmp(targetName?: string): Promise<void>;
+  /**
+   * Removes a BMP target (all by default; `no bmp targets NAME`): its session closes at once and stays down until
+   * connectBmp(). For "what changed while the collector was not listening" tests. Runtime only: restart() brings
+   * back the configured targets.
+   */
+  disconnectBmp(targetName?: string): Promise<void>;
+  /** Configures a BMP target again (all by default) after disconnectBmp(); FRR connects after min-retry. */
+  connectBmp(targetName?: string): Promise<void>;
   /** Alias of resetBmp(). */
   clearBmp(targetName?: string): Promise<void>;
   /** `clear bgp WHAT` (default `*`): resets BGP sessions (FRR reports Peer Down reason 2 for static peers). */
@@ -377,6 +385,12 @@ export async function startFrrRouteServer(options: FrrRouteServerOptions): Promi
     return proc;
   };
 
+  const targetsNamed = (targetName: string | undefined): (FrrBmpTarget & { readonly name: string })[] => {
+    const targets = bmpTargets.filter((t) => targetName === undefined || t.name === targetName);
+    if (targets.length === 0) throw new Error(`no BMP target ${targetName ?? ''} configured`);
+    return targets;
+  };
+
   let current = await launch();
   const handle: FrrRouteServer = {
     name,
@@ -402,12 +416,16 @@ export async function startFrrRouteServer(options: FrrRouteServerOptions): Promi
     },
     configureBgp: (lines) => vtysh(['configure terminal', `router bgp ${options.localAs}`, ...lines]),
     resetBmp: async (targetName) => {
-      const targets = bmpTargets.filter((t) => targetName === undefined || t.name === targetName);
-      if (targets.length === 0) throw new Error(`no BMP target ${targetName ?? ''} configured`);
-      for (const target of targets) {
+      for (const target of targetsNamed(targetName)) {
         await handle.configureBgp([`no bmp targets ${target.name}`]);
         await handle.configureBgp(bmpTargetLines(target));
       }
+    },
+    disconnectBmp: async (targetName) => {
+      for (const target of targetsNamed(targetName)) await handle.configureBgp([`no bmp targets ${target.name}`]);
+    },
+    connectBmp: async (targetName) => {
+      for (const target of targetsNamed(targetName)) await handle.configureBgp(bmpTargetLines(target));
     },
     clearBmp: (targetName) => handle.resetBmp(targetName),
     clearBgp: (what = '*') => vtysh(`clear bgp ${what}`),

@@ -102,6 +102,15 @@ export interface GobgpRouteServer {
    * after a collector-side close). The re-added station loses the configured sys-name/sys-descr (GoBGP defaults).
    */
   resetBmp(index?: number): Promise<void>;
+  /** `gobgp bmp del` only (all stations by default): GoBGP sends a Termination and stays away until connectBmp(). */
+  disconnectBmp(index?: number): Promise<void>;
+  /** `gobgp bmp add` again (all stations by default) with the configured policy and statistics timeout. */
+  connectBmp(index?: number): Promise<void>;
+  /**
+   * Stops gobgpd and starts it again in the same namespace with the same config file (runtime changes are lost);
+   * the relays stay, so the new gobgpd's BMP session reaches the same collector. Waits until it answers its API.
+   */
+  restart(): Promise<void>;
   /** Stops gobgpd (SIGTERM, SIGKILL after 5 s); the namespace and relays stay. */
   stop(): Promise<void>;
   /** Stops everything the launcher started and deletes the namespace. Idempotent. */
@@ -315,25 +324,40 @@ export async function startGobgpRouteServer(options: GobgpRouteServerOptions): P
     const config = buildGobgpConfig(options, { address, routerId, port, applianceSubnet, relays });
     const configPath = join(dir, 'gobgpd.toml');
     writeFileSync(configPath, config);
-    const proc = spawnDaemon({
-      name: `gobgpd ${routerId} in ${namespace}`,
-      command: gobgpd,
-      args: ['-f', configPath, '-t', 'toml', '--api-hosts', `127.0.0.1:${API_PORT}`, '--pprof-disable', '-l', options.logLevel ?? 'info'],
-      dir,
-      registry,
-      netns: namespace,
-      logName: 'gobgpd',
-    });
-    processes.push(proc);
-
     const gobgp = async (args: readonly string[]): Promise<string> =>
       (await run(gobgpCli, ['-u', '127.0.0.1', '-p', String(API_PORT), ...args], { netns: namespace, timeoutMs: 15_000 })).stdout;
 
-    await waitFor(async () => {
-      if (!proc.running()) throw new Error(`gobgpd exited: ${JSON.stringify(proc.exitInfo())}`);
-      await gobgp(['global']);
-      return true;
-    }, { what: `${proc.name} to answer its API`, timeoutMs: startTimeoutMs, intervalMs: 100, logsFrom: [proc] });
+    const launch = async (): Promise<DaemonProcess> => {
+      const started = spawnDaemon({
+        name: `gobgpd ${routerId} in ${namespace}`,
+        command: gobgpd,
+        args: ['-f', configPath, '-t', 'toml', '--api-hosts', `127.0.0.1:${API_PORT}`, '--pprof-disable', '-l', options.logLevel ?? 'info'],
+        dir,
+        registry,
+        netns: namespace,
+        logName: 'gobgpd',
+      });
+      processes.push(started);
+      await waitFor(async () => {
+        if (!started.running()) throw new Error(`gobgpd exited: ${JSON.stringify(started.exitInfo())}`);
+        await gobgp(['global']);
+        return true;
+      }, { what: `${started.name} to answer its API`, timeoutMs: startTimeoutMs, intervalMs: 100, logsFrom: [started] });
+      return started;
+    };
+    let proc = await launch();
+
+    const stations = (index: number | undefined): typeof relays => {
+      const chosen = relays.filter((_, i) => index === undefined || index === i);
+      if (index !== undefined && chosen.length === 0) throw new Error(`no BMP station ${index} configured`);
+      return chosen;
+    };
+    const bmpDel = async (relay: (typeof relays)[number]): Promise<void> => {
+      await gobgp(['bmp', 'del', `${address}:${relay.port}`]);
+    };
+    const bmpAdd = async (relay: (typeof relays)[number]): Promise<void> => {
+      await gobgp(['bmp', 'add', `${address}:${relay.port}`, CLI_POLICY[relay.target.routeMonitoringPolicy ?? 'all'], '-s', String(relay.target.statisticsTimeout ?? 0)]);
+    };
 
     return {
       namespace,
@@ -346,7 +370,9 @@ export async function startGobgpRouteServer(options: GobgpRouteServerOptions): P
       dir,
       configPath,
       config,
-      process: proc,
+      get process() {
+        return proc;
+      },
       applianceAddress: (n) => hostAddress(applianceSubnet, n),
       gobgp,
       gobgpJson: async <T>(args: readonly string[]): Promise<T> => {
@@ -359,12 +385,20 @@ export async function startGobgpRouteServer(options: GobgpRouteServerOptions): P
       },
       exec: async (command, args) => (await run(command, args, { netns: namespace })).stdout,
       resetBmp: async (index) => {
-        for (const [i, relay] of relays.entries()) {
-          if (index !== undefined && index !== i) continue;
-          const station = `${address}:${relay.port}`;
-          await gobgp(['bmp', 'del', station]);
-          await gobgp(['bmp', 'add', station, CLI_POLICY[relay.target.routeMonitoringPolicy ?? 'all'], '-s', String(relay.target.statisticsTimeout ?? 0)]);
+        for (const relay of stations(index)) {
+          await bmpDel(relay);
+          await bmpAdd(relay);
         }
+      },
+      disconnectBmp: async (index) => {
+        for (const relay of stations(index)) await bmpDel(relay);
+      },
+      connectBmp: async (index) => {
+        for (const relay of stations(index)) await bmpAdd(relay);
+      },
+      restart: async () => {
+        await proc.stop();
+        proc = await launch();
       },
       stop: async () => {
         await proc.stop();
