@@ -54,11 +54,25 @@ export class BmpCollector {
     return [...this.sessions];
   }
 
-  /** SIGHUP: new limits and allow-list apply to new connections; existing sessions keep running. */
+  /**
+   * SIGHUP: new limits and allow-list apply to new connections; existing sessions keep running. Configured router
+   * names apply to connected routers at once (a route server's session may last for months); a router whose
+   * configured name was removed is shown by its address again.
+   */
   updateSettings(settings: CollectorSettings): void {
     const moved = settings.host !== this.settings.host || settings.port !== this.settings.port;
     if (moved) this.deps.logger.warn({ event: 'config-reload' }, 'listen address changes need a restart; keeping the old one');
+    const previous = this.settings;
     this.settings = { ...settings, host: this.settings.host, port: this.settings.port };
+    for (const session of this.sessions) {
+      const { address, name } = session.router;
+      const configured = settings.routerName(address);
+      if (configured !== undefined) {
+        if (configured !== name) session.rib.rename(configured);
+      } else if (previous.routerName(address) === name) {
+        session.rib.rename(address);
+      }
+    }
   }
 
   async start(): Promise<{ host: string; port: number }> {
