@@ -6,6 +6,7 @@
  *   rib         Peer Down of a 100k-route peer and heap per route, in process (bench/rib-bench.ts, child with --expose-gc)
  *   service     bmpwatch serve vs pmbmpd over loopback TCP, one ~1M-route stream each (bench/service-bench.ts)
  *   concurrent  the same, 100 router connections at once
+ *   history     `bmpwatch history` latency with ~1M events stored, SQLite and InfluxDB; write rates (bench/history-bench.ts)
  * Options: --quick (small sizes, a minute or so), --no-pmbmpd, --profile (an extra bmpwatch run under --cpu-prof,
  * top 10 self-time functions), --peers/--prefixes-per-peer/--churn/--runs (the decoder's stream), --service-*,
  * --connections, --conn-* and --timeout (see --help).
@@ -15,11 +16,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { buildStream, runDecodeBench } from './decode-bench.js';
+import { runHistoryBench } from './history-bench.js';
 import { ensurePmbmpd } from './pmbmpd.js';
 import type { RibBenchReport } from './rib-bench.js';
 import { buildBenchStream, runBmpwatch, runPmbmpd, type BenchStream, type BmpwatchServiceResult, type IngestResult, type ServiceRunOptions, type StreamSpec } from './service-bench.js';
 
-const SECTIONS = ['decode', 'rib', 'service', 'concurrent'] as const;
+const SECTIONS = ['decode', 'rib', 'service', 'concurrent', 'history'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -39,6 +41,8 @@ interface Options {
   connPrefixesPerPeer?: number;
   connChurn?: number;
   peerDownRoutes?: number;
+  historyEvents?: number;
+  influx: boolean;
   timeout?: number;
 }
 
@@ -59,6 +63,8 @@ const program = new Command('bench')
   .option('--conn-prefixes-per-peer <n>', 'concurrent bench: prefixes per peer (default 500)', Number)
   .option('--conn-churn <n>', 'concurrent bench: churn updates per connection (default 2000)', Number)
   .option('--peer-down-routes <n>', 'rib bench: routes of the peer that goes down (default 100000)', Number)
+  .option('--history-events <n>', 'history bench: events stored (default 1000000)', Number)
+  .option('--no-influx', 'history bench: skip InfluxDB (SQLite only)')
   .option('--timeout <seconds>', 'per collector run (default 180)', Number)
   .parse();
 const options = program.opts<Options>();
@@ -323,6 +329,18 @@ async function profileSection(spec: StreamSpec, runOptions: ServiceRunOptions): 
   console.log(`profile: ${result.profileFile ?? ''}`);
 }
 
+async function historySection(events: number): Promise<void> {
+  console.log(`\n# history: ${fmt(events, 0)} events of 1,000 appliances over 24 h; \`bmpwatch history <address>\` for the last 24 h, 50 appliances`);
+  const results = await runHistoryBench({ events, appliances: 1_000, queries: 50, influx: options.influx });
+  for (const r of results) {
+    console.log(
+      `${r.backend.padEnd(9)} stored ${fmt(r.stored, 0)}; write ${fmt(r.writeEventsPerSecond, 0)} events/s; history p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms, max ${fmt(r.latencyMs.max)} ms (${fmt(r.eventsPerAnswer, 0)} events per answer)`,
+    );
+    if (r.backend === 'sqlite') targets.push({ name: `history latency, embedded store, ${fmt(r.stored, 0)} events`, value: `p99 ${fmt(r.latencyMs.p99)} ms`, target: '< 200 ms', met: r.latencyMs.p99 < 200 });
+    if (r.backend === 'influxdb') targets.push({ name: 'points/s written to InfluxDB (history events)', value: fmt(r.writeEventsPerSecond, 0), target: 'reported', met: undefined });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -359,6 +377,7 @@ async function main(): Promise<void> {
   if (sections.has('service')) await serviceSection(serviceSpec, pmbmpdPath, runOptions, rib);
   if (sections.has('concurrent')) await concurrentSection(connections, connSpec, pmbmpdPath, runOptions);
   if (options.profile) await profileSection(serviceSpec, runOptions);
+  if (sections.has('history')) await historySection(options.historyEvents ?? (quick ? 100_000 : 1_000_000));
 
   console.log(`\n# targets${quick ? ' (--quick: at the small scale)' : ''}`);
   for (const t of targets) {
