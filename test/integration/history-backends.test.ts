@@ -16,6 +16,11 @@ import { runHistory, runPrefixes } from '../../src/cli/history.js';
 import { loadConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/observability/logger.js';
+import type { HistoryEvent } from '../../src/store/history-event.js';
+import { applianceHistory, resolveAppliance } from '../../src/store/history.js';
+import { InfluxHistoryBackend, influxClient } from '../../src/store/influx/history-backend.js';
+import { InfluxReporter } from '../../src/store/influx/reporter.js';
+import { InfluxWriter } from '../../src/store/influx/writer.js';
 import { HistoryRecorder, historyMappingOptions } from '../../src/store/recorder.js';
 import { databasePath, openDatabase } from '../../src/store/sqlite/database.js';
 import { SqliteHistoryStore } from '../../src/store/sqlite/history-store.js';
@@ -212,6 +217,36 @@ describe('bmpwatch history from a real route server, in InfluxDB and in the embe
     expect(badRange.code).toBe(2);
     expect(badRange.err).toMatch(/--since: "yesterday-ish" is not a time/);
   }, 120_000);
+
+  it('stores hostile names and values exactly in both back-ends (quotes, backslashes, commas, spaces, =, newlines in fields)', async () => {
+    const nasty = `rs "one", two=2 \\ 'x' ✓`;
+    const detail = `Cease; "shut down", by ops=1 \\ \n second line`;
+    const now = Date.now();
+    const events: HistoryEvent[] = [
+      { time: now, type: 'peer-up', router: nasty, routerAddress: '127.0.0.9', peer: '10.0.9.9', peerAs: 65009, peerBgpId: '192.0.2.99', detail: 'session up' },
+      { time: now, type: 'route-announced', router: nasty, routerAddress: '127.0.0.9', peer: '10.0.9.9', peerAs: 65009, peerBgpId: '192.0.2.99', table: 'adj-rib-in-pre', prefix: '10.128.9.0/29', nextHop: '10.0.9.9', asPath: '65009 {1,2}' },
+      { time: now + 1, type: 'peer-down', router: nasty, routerAddress: '127.0.0.9', peer: '10.0.9.9', peerAs: 65009, peerBgpId: '192.0.2.99', detail, durationMs: 1234 },
+    ];
+    const dir = tempDir();
+    const sqlite = new SqliteHistoryStore(openDatabase(databasePath(dir)));
+    sqlite.append(events);
+    const writer = new InfluxWriter({ url: influxd.url, database: 'bmpwatch_hostile', flushIntervalMs: 20 }, { logger: createLogger('silent') });
+    const reporter = new InfluxReporter(writer, systemClock, undefined);
+    writer.start();
+    reporter.append(events);
+    const report = await writer.stop(10_000);
+    expect(report.stats.written).toBe(3);
+    const influx = new InfluxHistoryBackend(influxClient({ url: influxd.url, database: 'bmpwatch_hostile' }), 'bmpwatch_hostile');
+    for (const backend of [sqlite, influx]) {
+      const range = { from: now - 1000, to: now + 1000 };
+      const appliance = await resolveAppliance(backend, '10.0.9.9', range);
+      expect(await applianceHistory(backend, appliance, { ...range, limit: 10, router: nasty }), backend.name).toEqual(events);
+      // A query string built to escape the literal finds nothing, and changes nothing.
+      await expect(resolveAppliance(backend, "10.0.9.9' OR '1'='1", range)).rejects.toThrow(/no appliance/);
+      expect(await applianceHistory(backend, appliance, { ...range, limit: 10, router: "x' OR router =~ /.*/ OR 'a'='b" })).toEqual([]);
+    }
+    await sqlite.close();
+  }, 30_000);
 
   it('says clearly when InfluxDB is unreachable', async () => {
     await influxd.stop();

@@ -30,7 +30,15 @@ export function influxClient(connection: InfluxConnection): InfluxDB {
   });
 }
 
-const lit = (value: string): string => escape.stringLit(value);
+/**
+ * An InfluxQL string literal. InfluxQL's scanner knows the escapes \\, \', \" and \n and rejects any other
+ * backslash sequence, so every backslash, quote and newline is escaped (node-influx's stringLit leaves
+ * backslashes alone, which breaks or changes the query).
+ */
+export function influxString(value: string): string {
+  return `'${value.replace(/[\\'\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}'`;
+}
+const lit = influxString;
 const id = (name: string): string => escape.quoted(name);
 const ns = (ms: number, extra = 0n): string => `${BigInt(Math.floor(ms)) * 1_000_000n + extra}`;
 const measurement = id(MEASUREMENTS.events);
