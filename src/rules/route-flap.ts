@@ -1,0 +1,138 @@
+/**
+ * route-flap: an appliance's prefix flaps, scored with an RFC 2439 figure of merit in test mode (RFC 7196:
+ * computed, never used to suppress).
+ *
+ * Per (appliance, prefix): a withdrawal adds withdrawalPenalty (1000), an attribute change
+ * attributeChangePenalty (500), a re-advertisement readvertisementPenalty (0, as Cisco/FRR); the value halves
+ * every halfLifeSeconds (900). Warning at warningThreshold (3000), critical at criticalThreshold (6000), resolved
+ * when it decays below clearThreshold (750); capped at maxPenalty (12000). The level only rises while firing
+ * (no de-escalation notices); it resolves below clearThreshold.
+ *
+ * What counts:
+ * - explicit withdrawals and treat-as-withdraw (RFC 7606) in the pre- or post-policy Adj-RIB-In of the
+ *   appliance's sessions, attribute changes there, and (if penalised) re-advertisements;
+ * - not the initial table dump after Peer Up or a collector (re)connect (initialSync), and not the withdrawals
+ *   implied by a Peer Down, a session reset or a lost BMP session: those belong to session-churn / feed-lost;
+ * - one event seen on several route servers, or in both the pre- and post-policy view, counts once: reports of
+ *   the same kind within dedupeWindowSeconds (10) from sources (route server + table) that have not reported
+ *   since are the same event.
+ * Key: appliance + prefix. Parameters: rules.routeFlap, per group rules.groups[].routeFlap (all of the above).
+ */
+import { addPenalty, decayed, EventDeduper, ZERO_MERIT, type Merit, type MeritScale } from './figure-of-merit.js';
+import type { Appliance } from './appliances.js';
+import { fire, peerSummary, resolve, type Rule, type RuleContext, type Transition, type PeerSummary } from './types.js';
+
+type Kind = 'withdrawal' | 'attribute-change' | 'readvertisement';
+
+interface FlapState {
+  merit: Merit;
+  level: 'none' | 'warning' | 'critical';
+  readonly deduper: EventDeduper;
+  readonly appliance: Appliance;
+  readonly prefix: string;
+  counts: Record<Kind, number>;
+  firstAt: number;
+  lastAt: number;
+  routers: Set<string>;
+  peer: PeerSummary;
+}
+
+/** Below this a state without an alert is forgotten (it would take hours to matter again). */
+const FORGET_BELOW = 1;
+
+function scaleOf(appliance: Appliance): MeritScale {
+  const params = appliance.group.params.routeFlap;
+  return { halfLifeMs: params.halfLifeSeconds * 1000, maxPenalty: params.maxPenalty };
+}
+
+export function routeFlapRule(): Rule {
+  const states = new Map<string, FlapState>();
+
+  const alertFor = (state: FlapState, value: number, ctx: RuleContext): Transition => {
+    const params = state.appliance.group.params.routeFlap;
+    const level = state.level === 'critical' ? 'critical' : 'warning';
+    return fire({
+      rule: 'route-flap',
+      key: `${state.appliance.id}|${state.prefix}`,
+      severity: level,
+      summary: `${state.prefix} from ${state.appliance.name} is flapping (figure of merit ${Math.round(value)})`,
+      explanation: `Since ${new Date(state.firstAt).toISOString()}: ${state.counts.withdrawal} withdrawals, ${state.counts['attribute-change']} attribute changes, ${state.counts.readvertisement} re-advertisements (each counted once across route servers). Figure of merit ${Math.round(value)} ≥ ${level === 'critical' ? params.criticalThreshold : params.warningThreshold} (half-life ${params.halfLifeSeconds} s); a damping router would ${level === 'critical' ? 'suppress' : 'soon suppress'} it. Clears below ${params.clearThreshold}.`,
+      suggestedAction: `Find out why ${state.appliance.name} keeps withdrawing or changing ${state.prefix} (health checks toggling, an unstable service, a flapping link).`,
+      router: [...state.routers][0],
+      routers: [...state.routers].sort(),
+      peer: state.peer,
+      appliance: state.appliance.name,
+      group: state.appliance.group.name,
+      prefix: state.prefix,
+      firstSeen: state.firstAt,
+      lastSeen: state.lastAt,
+      details: { figureOfMerit: Math.round(value), withdrawals: state.counts.withdrawal, attributeChanges: state.counts['attribute-change'], readvertisements: state.counts.readvertisement, at: ctx.now },
+    });
+  };
+
+  return {
+    id: 'route-flap',
+    onEvent(event, ctx) {
+      if (event.type !== 'route-announced' && event.type !== 'route-changed' && event.type !== 'route-withdrawn') return [];
+      if (event.initialSync || (event.table !== 'adj-rib-in-pre' && event.table !== 'adj-rib-in-post')) return [];
+      let kind: Kind;
+      if (event.type === 'route-withdrawn') {
+        if (event.cause !== 'withdraw' && event.cause !== 'treat-as-withdraw') return [];
+        kind = 'withdrawal';
+      } else {
+        kind = event.type === 'route-changed' ? 'attribute-change' : 'readvertisement';
+      }
+      const appliance = ctx.view.directory.resolve(event.peer);
+      if (appliance === undefined || !ctx.settings.enabled('route-flap', appliance.group)) return [];
+      const params = appliance.group.params.routeFlap;
+      const penalty = kind === 'withdrawal' ? params.withdrawalPenalty : kind === 'attribute-change' ? params.attributeChangePenalty : params.readvertisementPenalty;
+      if (penalty === 0) return [];
+      const key = `${appliance.id}|${event.prefix}`;
+      let state = states.get(key);
+      if (state === undefined) {
+        state = {
+          merit: ZERO_MERIT,
+          level: 'none',
+          deduper: new EventDeduper(),
+          appliance,
+          prefix: event.prefix,
+          counts: { withdrawal: 0, 'attribute-change': 0, readvertisement: 0 },
+          firstAt: ctx.now,
+          lastAt: ctx.now,
+          routers: new Set(),
+          peer: peerSummary(event.peer),
+        };
+        states.set(key, state);
+      }
+      state.routers.add(event.router.name);
+      if (!state.deduper.count(kind, `${event.router.name}|${event.table}`, ctx.now, params.dedupeWindowSeconds * 1000)) return [];
+      state.merit = addPenalty(state.merit, penalty, ctx.now, scaleOf(appliance));
+      if (state.counts.withdrawal + state.counts['attribute-change'] + state.counts.readvertisement === 0) state.firstAt = ctx.now;
+      state.counts[kind]++;
+      state.lastAt = ctx.now;
+      const value = state.merit.value;
+      const level = value >= params.criticalThreshold ? 'critical' : value >= params.warningThreshold ? 'warning' : 'none';
+      const rank = { none: 0, warning: 1, critical: 2 };
+      if (rank[level] > rank[state.level]) {
+        state.level = level;
+        return [alertFor(state, value, ctx)];
+      }
+      return [];
+    },
+    onTick(ctx) {
+      const transitions: Transition[] = [];
+      for (const [key, state] of states) {
+        const params = state.appliance.group.params.routeFlap;
+        const value = decayed(state.merit, ctx.now, scaleOf(state.appliance));
+        if (state.level !== 'none' && value < params.clearThreshold) {
+          state.level = 'none';
+          state.counts = { withdrawal: 0, 'attribute-change': 0, readvertisement: 0 };
+          state.routers = new Set();
+          transitions.push(resolve('route-flap', key, `figure of merit decayed to ${Math.round(value)}, below ${params.clearThreshold}`));
+        }
+        if (state.level === 'none' && value < FORGET_BELOW) states.delete(key);
+      }
+      return transitions;
+    },
+  };
+}

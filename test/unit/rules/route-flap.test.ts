@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { attrs, FW1, harness, router, testConfig } from './support.js';
+
+const PREFIX = '10.128.1.0/29';
+
+function flap(h: ReturnType<typeof harness>, times: number, gapMs: number, rss = [router('rs1')]): void {
+  for (let i = 0; i < times; i++) {
+    for (const rs of rss) {
+      h.withdraw(FW1, PREFIX, { rs });
+      h.withdraw(FW1, PREFIX, { rs, table: 'adj-rib-in-post' });
+    }
+    h.advance(gapMs / 2);
+    for (const rs of rss) {
+      h.announce(FW1, PREFIX, { rs });
+      h.announce(FW1, PREFIX, { rs, table: 'adj-rib-in-post' });
+    }
+    h.advance(gapMs / 2);
+  }
+}
+
+describe('route-flap (test-mode RFC 2439: +1000 per withdrawal, +500 per change, half-life 15 min)', () => {
+  it('warns at 3000 and goes critical at 6000 (with decay: the 4th and 7th quick withdrawal)', () => {
+    const h = harness();
+    h.announce(FW1, PREFIX);
+    flap(h, 3, 20_000);
+    // 3 withdrawals 20 s apart have decayed to ~2970: just under the warning threshold, as in any RFD router.
+    expect(h.alertsOf('route-flap').size).toBe(0);
+    flap(h, 1, 20_000);
+    expect(h.alertsOf('route-flap').get(`fw-01|${PREFIX}`)?.severity).toBe('warning');
+    flap(h, 2, 20_000);
+    expect(h.alertsOf('route-flap').get(`fw-01|${PREFIX}`)?.severity).toBe('warning');
+    flap(h, 1, 20_000);
+    const alert = h.alertsOf('route-flap').get(`fw-01|${PREFIX}`);
+    expect(alert?.severity).toBe('critical');
+    expect(alert?.details?.withdrawals).toBe(7);
+    expect(Number(alert?.details?.figureOfMerit)).toBeGreaterThanOrEqual(6000);
+  });
+
+  it('counts attribute changes at 500', () => {
+    const h = harness();
+    let previous = attrs({ nextHop: FW1.address, med: 0 });
+    for (let i = 1; i <= 7; i++) {
+      const next = attrs({ nextHop: FW1.address, med: i });
+      h.change(FW1, PREFIX, next, previous);
+      previous = next;
+      h.advance(1_000);
+    }
+    expect(h.alertsOf('route-flap').get(`fw-01|${PREFIX}`)?.details?.attributeChanges).toBe(7);
+  });
+
+  it('counts a withdrawal seen on several route servers (and pre- and post-policy) once', () => {
+    const h = harness();
+    flap(h, 3, 20_000, [router('rs1'), router('rs2'), router('rs3')]);
+    expect(h.alertsOf('route-flap').size).toBe(0);
+    flap(h, 1, 20_000, [router('rs1'), router('rs2'), router('rs3')]);
+    const alert = h.alertsOf('route-flap').get(`fw-01|${PREFIX}`);
+    expect(alert?.details?.withdrawals).toBe(4);
+    expect(alert?.routers).toEqual(['rs1', 'rs2', 'rs3']);
+  });
+
+  it('never counts the initial dump, Peer Down flushes or a lost BMP session', () => {
+    const h = harness();
+    for (let i = 0; i < 5; i++) {
+      h.peerUp(FW1);
+      h.announce(FW1, PREFIX, { initialSync: true });
+      h.withdraw(FW1, PREFIX, { cause: 'peer-down' });
+      h.withdraw(FW1, PREFIX, { cause: 'peer-reset' });
+      h.withdraw(FW1, PREFIX, { cause: 'router-down' });
+      h.advance(10_000);
+    }
+    expect(h.alertsOf('route-flap').size).toBe(0);
+  });
+
+  it('stays quiet for slow flaps: the figure of merit decays (4 withdrawals 30 min apart)', () => {
+    const h = harness();
+    flap(h, 4, 30 * 60_000);
+    expect(h.alertsOf('route-flap').size).toBe(0);
+  });
+
+  it('resolves once the figure of merit decays below 750', () => {
+    const h = harness();
+    flap(h, 4, 10_000);
+    expect(h.alertsOf('route-flap').size).toBe(1);
+    // ~3900 now; below 750 after about 2.4 half-lives (36 min).
+    h.run(33 * 60_000);
+    expect(h.alertsOf('route-flap').size).toBe(1);
+    h.run(5 * 60_000);
+    expect(h.alertsOf('route-flap').size).toBe(0);
+  });
+
+  it('takes per-group parameters', () => {
+    const h = harness(testConfig({ groups: [{ group: 'firewalls', routeFlap: { warningThreshold: 1500, criticalThreshold: 1900, clearThreshold: 100 } }] }));
+    flap(h, 2, 10_000);
+    expect(h.alertsOf('route-flap').get(`fw-01|${PREFIX}`)?.severity).toBe('critical');
+  });
+});
