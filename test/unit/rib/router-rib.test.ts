@@ -4,6 +4,8 @@ import { BmpFramer } from '../../../src/bmp/framer.js';
 import { AttributeStore } from '../../../src/rib/attribute-store.js';
 import type { CollectorEvent } from '../../../src/rib/events.js';
 import { RouterRib } from '../../../src/rib/router-rib.js';
+import { encodeUpdate } from '../../../src/encode/bgp-encode.js';
+import { encodeRouteMonitoring } from '../../../src/encode/bmp-encode.js';
 import { endOfRib, peer, peerDown, peerUp, routes, withdraw } from '../../helpers/bmp-builders.js';
 import { CAPTURES, readCapture } from '../../helpers/fixtures.js';
 
@@ -131,6 +133,129 @@ describe('RouterRib', () => {
     expect(rib.routeCount).toBe(0);
     expect([...rib.peers()]).toHaveLength(0);
     expect(attributes.size).toBe(0);
+  });
+
+  it('keeps a prefix once per peer across tables: each table holds, changes and withdraws it on its own', () => {
+    const { events, rib, feed, attributes } = setup();
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29', '2001:db8:100:1::/64']), routes(appliancePost, ['10.128.1.0/29'], { localPref: 200 }));
+    const state = [...rib.peers()][0];
+    const pre = state.tables.get('adj-rib-in-pre');
+    const post = state.tables.get('adj-rib-in-post');
+    expect(pre?.size).toBe(2);
+    expect(post?.size).toBe(1);
+    expect(post?.get('10.128.1.0/29')?.attributes.localPref).toBe(200);
+    expect(pre?.get('10.128.1.0/29')?.attributes.localPref).toBeUndefined();
+    expect([...(pre ?? [])].map(([key]) => key)).toEqual(['10.128.1.0/29', '2001:db8:100:1::/64']);
+
+    feed(withdraw(appliance, ['10.128.1.0/29']));
+    expect(pre?.has('10.128.1.0/29')).toBe(false);
+    expect(post?.get('10.128.1.0/29')?.attributes.localPref).toBe(200); // post-policy untouched
+    expect(state.counts.get('adj-rib-in-pre')).toEqual({ ipv4: 0, ipv6: 1 });
+    expect(rib.routeCount).toBe(2);
+
+    feed(withdraw(appliancePost, ['10.128.1.0/29']), routes(appliance, ['10.128.1.0/29', '10.128.1.8/29'], { asPath: [65001] }));
+    expect([...(post ?? [])]).toEqual([]);
+    expect(pre?.get('10.128.1.0/29')?.attributes.asPathText).toBe('65001');
+    expect([...(pre ?? [])].map(([key]) => key).sort()).toEqual(['10.128.1.0/29', '10.128.1.8/29', '2001:db8:100:1::/64']);
+    expect(events.filter((e) => e.type === 'route-withdrawn').map((e) => e.type === 'route-withdrawn' && [e.table, e.prefix])).toEqual([
+      ['adj-rib-in-pre', '10.128.1.0/29'],
+      ['adj-rib-in-post', '10.128.1.0/29'],
+    ]);
+    feed(withdraw(appliance, ['10.128.1.0/29', '10.128.1.8/29', '2001:db8:100:1::/64']));
+    expect(rib.routeCount).toBe(0);
+    expect(attributes.size).toBe(0);
+  });
+
+  it('holds ADD-PATH routes per path id and names the path id in every withdrawal, explicit or flushed', () => {
+    const { events, rib, feed, attributes } = setup();
+    const addPath = { type: 'add-path' as const, entries: [{ afi: 1, safi: 1, sendReceive: 3 as const }] };
+    const caps = [{ type: 'multiprotocol' as const, afi: 1, safi: 1 }, { type: 'four-octet-as' as const, as: 65000 }, addPath];
+    const paths = (nlri: { prefix: string; pathId: number }[], withdrawn: { prefix: string; pathId: number }[] = []): Buffer =>
+      encodeRouteMonitoring(
+        appliance,
+        encodeUpdate({
+          addPath: true,
+          withdrawn,
+          nlri,
+          attributes: nlri.length === 0 ? [] : [{ type: 'origin', value: 0 }, { type: 'as-path', segments: [], fourOctet: true }, { type: 'next-hop', address: '100.64.1.11' }],
+        }),
+      );
+    feed(peerUp(appliance, { capabilities: caps }), paths([{ prefix: '10.128.1.0/29', pathId: 1 }, { prefix: '10.128.1.0/29', pathId: 2 }, { prefix: '10.128.1.8/29', pathId: 1 }]));
+    expect(rib.routeCount).toBe(3);
+    expect(events.filter((e) => e.type === 'route-announced').map((e) => e.type === 'route-announced' && [e.prefix, e.pathId])).toEqual([
+      ['10.128.1.0/29', 1],
+      ['10.128.1.0/29', 2],
+      ['10.128.1.8/29', 1],
+    ]);
+    feed(paths([], [{ prefix: '10.128.1.0/29', pathId: 1 }]));
+    expect(events.at(-1)).toMatchObject({ type: 'route-withdrawn', prefix: '10.128.1.0/29', pathId: 1, cause: 'withdraw' });
+    expect([...rib.peers()][0].tables.get('adj-rib-in-pre')?.has('10.128.1.0/29#2')).toBe(true);
+    events.length = 0;
+    feed(peerDown(appliance));
+    const flushed = events.filter((e) => e.type === 'route-withdrawn').map((e) => e.type === 'route-withdrawn' && [e.prefix, e.pathId, e.cause]);
+    expect(flushed.sort()).toEqual([
+      ['10.128.1.0/29', 2, 'peer-down'],
+      ['10.128.1.8/29', 1, 'peer-down'],
+    ]);
+    expect(rib.routeCount).toBe(0);
+    expect(attributes.size).toBe(0);
+  });
+
+  it('takes one attribute-set reference per stored route, whatever the UPDATE size, and reuses freed ids', () => {
+    const { rib, feed, attributes } = setup();
+    const prefixes = Array.from({ length: 50 }, (_, i) => `10.130.${i}.0/24`);
+    feed(peerUp(appliance), routes(appliance, prefixes), routes(appliance, prefixes.slice(0, 10))); // second: no change
+    const entry = [...rib.peers()][0].tables.get('adj-rib-in-pre')?.get(prefixes[0]);
+    expect(entry?.refs).toBe(50);
+    expect(attributes.size).toBe(1);
+    feed(routes(appliance, prefixes.slice(0, 20), { localPref: 50 }));
+    expect(entry?.refs).toBe(30);
+    feed(withdraw(appliance, prefixes.slice(20)));
+    expect(entry?.refs).toBe(0);
+    expect(attributes.size).toBe(1);
+    const id = entry?.id;
+    feed(routes(appliance, ['10.131.0.0/24'], { localPref: 70 }));
+    expect([...rib.peers()][0].tables.get('adj-rib-in-pre')?.get('10.131.0.0/24')?.id).toBe(id); // freed id reused
+    expect(attributes.get(id ?? 0).attributes.localPref).toBe(70);
+  });
+
+  it('closes in steps when asked: router-down first, routes and counts going down with each withdrawal, nothing left', () => {
+    const { events, rib, feed, attributes } = setup();
+    const prefixes = Array.from({ length: 40 }, (_, i) => `10.140.${i}.0/24`);
+    feed(peerUp(appliance), routes(appliance, prefixes), routes(appliancePost, prefixes.slice(0, 25)), peerUp(peer('100.64.1.12')), routes(peer('100.64.1.12'), ['10.150.0.0/24']));
+    events.length = 0;
+    rib.beginClose('closed', 'test', 2_000_000);
+    expect(rib.isClosing).toBe(true);
+    expect(types(events)).toEqual(['router-down']);
+    expect(events[0]).toMatchObject({ routes: 66, peers: 2 });
+    let steps = 0;
+    while (!rib.continueClose(7)) {
+      steps++;
+      const withdrawn = events.filter((e) => e.type === 'route-withdrawn').length;
+      expect(withdrawn).toBe(steps * 7);
+      expect(rib.routeCount).toBe(66 - withdrawn);
+      let counted = 0;
+      for (const state of rib.peers()) for (const c of state.counts.values()) counted += c.ipv4 + c.ipv6;
+      expect(counted).toBe(rib.routeCount);
+    }
+    expect(steps).toBe(9);
+    expect(rib.isClosing).toBe(false);
+    expect(events.filter((e) => e.type === 'route-withdrawn' && e.cause === 'router-down' && e.time === 2_000_000)).toHaveLength(66);
+    expect(rib.routeCount).toBe(0);
+    expect([...rib.peers()]).toHaveLength(0);
+    expect(attributes.size).toBe(0);
+  });
+
+  it('finishes a stepped close before applying another message, so no old route outlives it', () => {
+    const { events, rib, feed } = setup();
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29', '10.128.1.8/29', '10.128.1.16/29']));
+    rib.beginClose('closed', 'test', 2_000_000);
+    expect(rib.continueClose(1)).toBe(false);
+    events.length = 0;
+    feed(routes(appliance, ['10.128.1.0/29']));
+    expect(types(events)).toEqual(['route-withdrawn', 'route-withdrawn', 'route-announced']);
+    expect(rib.isClosing).toBe(false);
+    expect(rib.routeCount).toBe(1);
   });
 
   it('reports a route limit breach', () => {
