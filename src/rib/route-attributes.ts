@@ -28,6 +28,53 @@ export interface RouteAttributes {
   readonly unknown?: readonly RawAttribute[];
 }
 
+/**
+ * Bounded pools of the text and AS paths that attribute sets keep. Many sets share them (a peer's next hop, the
+ * route server's communities, the same AS path pre- and post-policy), and the decoder hands out a fresh copy per
+ * UPDATE, often a concatenation that V8 keeps as a tree of parts. A pool keeps one flat copy while it is in use
+ * by the sets it was handed to; when a pool is full it is emptied and starts over (sets keep what they have), so
+ * it never grows beyond POOL_LIMIT entries whatever the input.
+ */
+const POOL_LIMIT = 1 << 15;
+const texts = new Map<string, string>();
+const asPaths = new Map<string, readonly AsPathSegment[]>();
+
+function pooledText(text: string): string {
+  let pooled = texts.get(text);
+  if (pooled === undefined) {
+    if (texts.size >= POOL_LIMIT) texts.clear();
+    // toLowerCase() returns a flat string; for text without upper-case letters, the same text (checked).
+    const lower = text.toLowerCase();
+    pooled = lower === text ? lower : text;
+    texts.set(pooled, pooled);
+  }
+  return pooled;
+}
+
+function pooledTexts(values: readonly string[]): readonly string[] {
+  return values.map(pooledText);
+}
+
+function sameSegments(a: readonly AsPathSegment[], b: readonly AsPathSegment[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.type !== y.type || x.asns.length !== y.asns.length) return false;
+    for (let j = 0; j < x.asns.length; j++) if (x.asns[j] !== y.asns[j]) return false;
+  }
+  return true;
+}
+
+/** Pooled by text; reused only when the segments are the same too (the text does not show segment borders). */
+function pooledAsPath(text: string, segments: readonly AsPathSegment[]): readonly AsPathSegment[] {
+  const pooled = asPaths.get(text);
+  if (pooled !== undefined) return sameSegments(pooled, segments) ? pooled : segments;
+  if (asPaths.size >= POOL_LIMIT) asPaths.clear();
+  asPaths.set(text, segments);
+  return segments;
+}
+
 function nextHopFor(attributes: PathAttributes, family: Family): { nextHop: string | null; linkLocal?: string } {
   const reach = attributes.mpReach;
   const afi = family === 'ipv4' ? AFI_IPV4 : AFI_IPV6;
@@ -40,22 +87,22 @@ function nextHopFor(attributes: PathAttributes, family: Family): { nextHop: stri
 
 export function toRouteAttributes(attributes: PathAttributes, family: Family): RouteAttributes {
   const { nextHop, linkLocal } = nextHopFor(attributes, family);
-  const asPath = attributes.asPath ?? [];
+  const asPathText = pooledText(formatAsPath(attributes.asPath ?? []));
   const route: { -readonly [K in keyof RouteAttributes]: RouteAttributes[K] } = {
-    asPath,
-    asPathText: formatAsPath(asPath),
+    asPath: pooledAsPath(asPathText, attributes.asPath ?? []),
+    asPathText,
     asPathMissing: attributes.asPath === undefined,
-    nextHop,
+    nextHop: nextHop === null ? null : pooledText(nextHop),
   };
-  if (linkLocal !== undefined) route.linkLocalNextHop = linkLocal;
+  if (linkLocal !== undefined) route.linkLocalNextHop = pooledText(linkLocal);
   if (attributes.origin !== undefined) route.origin = attributes.origin;
   if (attributes.med !== undefined) route.med = attributes.med;
   if (attributes.localPref !== undefined) route.localPref = attributes.localPref;
   if (attributes.atomicAggregate) route.atomicAggregate = true;
   if (attributes.aggregator) route.aggregator = attributes.aggregator;
-  if (attributes.communities) route.communities = attributes.communities;
-  if (attributes.extendedCommunities) route.extendedCommunities = attributes.extendedCommunities.map((c) => c.text);
-  if (attributes.largeCommunities) route.largeCommunities = attributes.largeCommunities;
+  if (attributes.communities) route.communities = pooledTexts(attributes.communities);
+  if (attributes.extendedCommunities) route.extendedCommunities = attributes.extendedCommunities.map((c) => pooledText(c.text));
+  if (attributes.largeCommunities) route.largeCommunities = pooledTexts(attributes.largeCommunities);
   if (attributes.originatorId !== undefined) route.originatorId = attributes.originatorId;
   if (attributes.clusterList) route.clusterList = attributes.clusterList;
   if (attributes.unknown) route.unknown = attributes.unknown;
