@@ -25,6 +25,49 @@ export function displayName(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 255);
 }
 
+/**
+ * Closing a session withdraws all of its router's routes, one event each: a million of them take most of a second.
+ * The flush runs in slices of at most FLUSH_SLICE_MS (checked every FLUSH_BATCH_ROUTES routes), yielding to the
+ * event loop (setImmediate) between slices so other routers' sockets and the API keep being served.
+ */
+const FLUSH_SLICE_MS = 8;
+const FLUSH_BATCH_ROUTES = 512;
+
+/**
+ * Sessions whose routes are still being withdrawn after close, per event stream and router address. A router
+ * that reconnects mid-flush first has the old session's flush finished (synchronously), so that on that event
+ * stream every withdrawal of the old connection comes before the new connection's router-up: consumers keyed by
+ * router address never see an old withdrawal after a new announcement.
+ */
+const flushing = new WeakMap<EventSink, Map<string, Set<RouterSession>>>();
+
+function addFlushing(emit: EventSink, session: RouterSession): void {
+  let byAddress = flushing.get(emit);
+  if (byAddress === undefined) {
+    byAddress = new Map();
+    flushing.set(emit, byAddress);
+  }
+  let sessions = byAddress.get(session.router.address);
+  if (sessions === undefined) {
+    sessions = new Set();
+    byAddress.set(session.router.address, sessions);
+  }
+  sessions.add(session);
+}
+
+function flushingOf(emit: EventSink, address: string): RouterSession[] {
+  const sessions = flushing.get(emit)?.get(address);
+  return sessions === undefined ? [] : [...sessions];
+}
+
+function forgetFlushing(emit: EventSink, session: RouterSession): void {
+  const byAddress = flushing.get(emit);
+  const sessions = byAddress?.get(session.router.address);
+  if (sessions === undefined) return;
+  sessions.delete(session);
+  if (sessions.size === 0) byAddress?.delete(session.router.address);
+}
+
 export interface RouterSessionLimits {
   readonly maxMessageBytes: number;
   readonly maxRoutesPerRouter: number;
@@ -58,6 +101,8 @@ export class RouterSession {
   private readonly decoder = new BmpSessionDecoder();
   private readonly log: Logger;
   private closed = false;
+  /** The router's state is flushed and onClosed has run (set at the end of close, sliced or not). */
+  private flushed = false;
   private pauseReasons = 0;
   private errorLogWindowStart = 0;
   private errorLogsInWindow = 0;
@@ -83,6 +128,11 @@ export class RouterSession {
     return this.closed;
   }
 
+  /** Closed, and still withdrawing the router's routes (see FLUSH_SLICE_MS). */
+  get isFlushing(): boolean {
+    return this.closed && !this.flushed;
+  }
+
   get isPaused(): boolean {
     return this.pauseReasons > 0;
   }
@@ -90,6 +140,7 @@ export class RouterSession {
   /** Starts reading. `onClosed` runs once, after the router's state has been flushed. */
   start(onClosed: (session: RouterSession) => void): void {
     this.onClosed = onClosed;
+    for (const previous of flushingOf(this.deps.emit, this.router.address)) previous.finishFlush();
     this.log.info({ event: 'router-connected' }, 'BMP session opened');
     this.deps.emit({ type: 'router-up', router: this.router, time: this.deps.clock.now() });
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -113,17 +164,57 @@ export class RouterSession {
     }
   }
 
-  /** Ends the session: the router's routes are flushed (router-down, then withdrawals), the socket destroyed. */
+  /**
+   * Ends the session: the socket is destroyed, router-down emitted and the router's routes withdrawn. The
+   * withdrawals run in slices (FLUSH_SLICE_MS) unless the collector is shutting down, when they all go at once so
+   * that they reach the sinks before these stop; a shutdown also finishes a sliced flush still under way. The
+   * session stays listed (its route count going down) until the flush is done; then `onClosed` runs.
+   * Back-pressure (pause) does not hold the flush back.
+   */
   close(reason: RouterDownReason, detail: string): void {
-    if (this.closed) return;
+    if (this.closed) {
+      if (reason === 'shutdown') this.finishFlush();
+      return;
+    }
     this.closed = true;
     if (this.pauseReasons > 0) this.deps.metrics.pausedSockets.dec();
     this.pauseReasons = 0;
     const level = reason === 'closed' || reason === 'shutdown' || reason === 'termination' ? 'info' : 'warn';
     this.log[level]({ event: 'router-disconnected', reason, detail, routes: this.rib.routeCount, messages: this.stats.messages }, 'BMP session closed');
     this.socket.destroy();
-    this.rib.close(reason, detail, this.deps.clock.now());
+    this.rib.beginClose(reason, detail, this.deps.clock.now());
     this.deps.metrics.connectionsClosed.inc({ reason });
+    if (reason === 'shutdown') {
+      this.finishFlush();
+      return;
+    }
+    addFlushing(this.deps.emit, this);
+    this.flushSlice();
+  }
+
+  /** One slice of the flush; schedules the next one if routes remain. The first slice runs inside close(). */
+  private flushSlice(): void {
+    if (this.flushed) return;
+    const deadline = performance.now() + FLUSH_SLICE_MS;
+    while (!this.rib.continueClose(FLUSH_BATCH_ROUTES)) {
+      if (performance.now() >= deadline) {
+        setImmediate(() => this.flushSlice());
+        return;
+      }
+    }
+    this.flushDone();
+  }
+
+  /** Withdraws whatever is left now, without yielding. */
+  private finishFlush(): void {
+    if (this.flushed || !this.closed) return;
+    this.rib.continueClose();
+    this.flushDone();
+  }
+
+  private flushDone(): void {
+    this.flushed = true;
+    forgetFlushing(this.deps.emit, this);
     this.onClosed?.(this);
   }
 
