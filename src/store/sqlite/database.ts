@@ -50,6 +50,35 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX peer_identities_bgp_id ON peer_identities (bgp_id);
   `,
+  // 2: alert state, silences and the webhook delivery queue (durable across restarts).
+  `
+  CREATE TABLE alerts (
+    fingerprint TEXT PRIMARY KEY,
+    state       TEXT    NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    record      TEXT    NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE silences (
+    id      TEXT PRIMARY KEY,
+    ends_at INTEGER NOT NULL,
+    record  TEXT    NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE deliveries (
+    id              TEXT PRIMARY KEY,
+    target          TEXT    NOT NULL,
+    fingerprint     TEXT    NOT NULL,
+    kind            TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    created_at      INTEGER NOT NULL,
+    state           TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    finished_at     INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at, created_at);
+  CREATE INDEX deliveries_finished ON deliveries (finished_at) WHERE finished_at IS NOT NULL;
+  `,
 ];
 
 export function databasePath(dataDir: string): string {
