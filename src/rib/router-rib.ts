@@ -8,6 +8,8 @@
  *   neighbours): its routes are withdrawn and an implied Peer Down is emitted, so it counts as churn;
  * - a Peer Down for a peer never seen up is normal (FRR, at BMP session start);
  * - routes with no Peer Up (GoBGP's Loc-RIB, or a collector that joined late) are accepted;
+ * - a pre-policy withdrawal also removes the peer's post-policy route (GoBGP leaves out post-policy withdrawals of
+ *   routes from a session's initial dump);
  * - BMP timestamps are kept as information only; `now` (arrival) orders and times everything.
  */
 import type { AttributeStore, SharedAttributes } from './attribute-store.js';
@@ -430,6 +432,22 @@ export class RouterRib {
       this.routes--;
       store.release(previous);
       this.emit(withdrawnEvent(this.router, now, peer.ref, tableName, nlri.prefix, nlri.pathId, message.timestamp, nlri.family === 'ipv4' ? syncV4 : syncV6, previous, cause));
+      // The post-policy Adj-RIB-In is the pre-policy one after import policy: a route its peer withdrew cannot
+      // stay in it. GoBGP 3.10 omits post-policy withdrawals of routes it sent in a BMP session's initial dump;
+      // without this they would stay forever as ghosts. (A withdrawal of a route we did not hold pre-policy, as
+      // FRR sends without soft-reconfiguration inbound, does not get here.)
+      if (tableName === 'adj-rib-in-pre') {
+        const post = peer.tables.get('adj-rib-in-post');
+        const postId = post === undefined ? 0 : post.ids[slot];
+        if (post !== undefined && postId !== 0) {
+          const postPrevious = store.get(postId);
+          routes.unlink(key, slot, post);
+          this.routes--;
+          store.release(postPrevious);
+          const initialSync = this.isInitialSync(peer, 'adj-rib-in-post', nlri.family === 'ipv4' ? 1 : 2, 1, now);
+          this.emit(withdrawnEvent(this.router, now, peer.ref, 'adj-rib-in-post', nlri.prefix, nlri.pathId, message.timestamp, initialSync, postPrevious, cause));
+        }
+      }
     }
     if (update.announced.length === 0) return;
     // The attribute set is looked up once per message and family (not per prefix); the message holds a reference

@@ -54,8 +54,40 @@ describe('RouterRib', () => {
     }
     feed(withdraw(appliance, ['10.128.1.0/29', '10.9.9.0/24']));
     const withdrawn = events.filter((e) => e.type === 'route-withdrawn');
-    expect(withdrawn).toHaveLength(1); // the unknown 10.9.9.0/24 is not an event
+    // The pre-policy route and, with it, its post-policy route; the unknown 10.9.9.0/24 is not an event.
+    expect(withdrawn.map((e) => e.type === 'route-withdrawn' && `${e.table} ${e.prefix} ${e.cause}`)).toEqual([
+      'adj-rib-in-pre 10.128.1.0/29 withdraw',
+      'adj-rib-in-post 10.128.1.0/29 withdraw',
+    ]);
+    expect(rib.routeCount).toBe(1);
+  });
+
+  it('a pre-policy withdrawal removes the post-policy route the exporter forgot to withdraw (GoBGP after a reconnect)', () => {
+    const { events, rib, feed } = setup();
+    feed(
+      peerUp(appliance),
+      routes(appliance, ['10.128.1.0/29', '10.128.2.0/29', '2001:db8:100:1::/64']),
+      routes(appliancePost, ['10.128.1.0/29', '10.128.2.0/29', '2001:db8:100:1::/64'], { localPref: 200 }),
+    );
+    feed(withdraw(appliance, ['10.128.1.0/29', '2001:db8:100:1::/64']));
+    const state = [...rib.peers()][0];
+    expect(state.counts.get('adj-rib-in-pre')).toEqual({ ipv4: 1, ipv6: 0 });
+    expect(state.counts.get('adj-rib-in-post')).toEqual({ ipv4: 1, ipv6: 0 });
+    expect([...(state.tables.get('adj-rib-in-post')?.keys() ?? [])]).toEqual(['10.128.2.0/29']);
     expect(rib.routeCount).toBe(2);
+    // A late post-policy withdrawal of the same routes changes nothing.
+    const before = events.length;
+    feed(withdraw(appliancePost, ['10.128.1.0/29', '2001:db8:100:1::/64']));
+    expect(events.length).toBe(before);
+    expect(rib.routeCount).toBe(2);
+  });
+
+  it('a pre-policy withdrawal of a route never held pre-policy leaves post-policy alone (FRR without soft-reconfiguration)', () => {
+    const { rib, feed } = setup();
+    // FRR without soft-reconfiguration inbound: post-policy announcement, then a pre-policy withdrawal per route.
+    feed(peerUp(appliance), routes(appliancePost, ['10.128.1.0/29'], { localPref: 200 }), withdraw(appliance, ['10.128.1.0/29']));
+    expect([...rib.peers()][0].counts.get('adj-rib-in-post')).toEqual({ ipv4: 1, ipv6: 0 });
+    expect(rib.routeCount).toBe(1);
   });
 
   it('does not emit an event for a re-announcement with identical attributes, and shares attribute sets', () => {
@@ -147,19 +179,20 @@ describe('RouterRib', () => {
     expect(pre?.get('10.128.1.0/29')?.attributes.localPref).toBeUndefined();
     expect([...(pre ?? [])].map(([key]) => key)).toEqual(['10.128.1.0/29', '2001:db8:100:1::/64']);
 
-    feed(withdraw(appliance, ['10.128.1.0/29']));
-    expect(pre?.has('10.128.1.0/29')).toBe(false);
-    expect(post?.get('10.128.1.0/29')?.attributes.localPref).toBe(200); // post-policy untouched
-    expect(state.counts.get('adj-rib-in-pre')).toEqual({ ipv4: 0, ipv6: 1 });
+    // (Post-policy first: a pre-policy withdrawal takes the post-policy route with it, see the GoBGP test above.)
+    feed(withdraw(appliancePost, ['10.128.1.0/29']));
+    expect(post?.has('10.128.1.0/29')).toBe(false);
+    expect(pre?.get('10.128.1.0/29')?.attributes.localPref).toBeUndefined(); // pre-policy untouched
+    expect(state.counts.get('adj-rib-in-post')).toEqual({ ipv4: 0, ipv6: 0 });
     expect(rib.routeCount).toBe(2);
 
-    feed(withdraw(appliancePost, ['10.128.1.0/29']), routes(appliance, ['10.128.1.0/29', '10.128.1.8/29'], { asPath: [65001] }));
+    feed(withdraw(appliance, ['10.128.1.0/29']), routes(appliance, ['10.128.1.0/29', '10.128.1.8/29'], { asPath: [65001] }));
     expect([...(post ?? [])]).toEqual([]);
     expect(pre?.get('10.128.1.0/29')?.attributes.asPathText).toBe('65001');
     expect([...(pre ?? [])].map(([key]) => key).sort()).toEqual(['10.128.1.0/29', '10.128.1.8/29', '2001:db8:100:1::/64']);
     expect(events.filter((e) => e.type === 'route-withdrawn').map((e) => e.type === 'route-withdrawn' && [e.table, e.prefix])).toEqual([
-      ['adj-rib-in-pre', '10.128.1.0/29'],
       ['adj-rib-in-post', '10.128.1.0/29'],
+      ['adj-rib-in-pre', '10.128.1.0/29'],
     ]);
     feed(withdraw(appliance, ['10.128.1.0/29', '10.128.1.8/29', '2001:db8:100:1::/64']));
     expect(rib.routeCount).toBe(0);
