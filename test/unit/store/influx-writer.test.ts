@@ -399,6 +399,7 @@ describe('InfluxWriter (fake transport)', () => {
     writer.start();
     writer.write([{ measurement: 'm', tags: { t: 'x\n' }, fields: { f: 1 } }, { measurement: 'm', fields: { f: 2 } }, null as unknown as InfluxPoint]);
     expect(() => writer.write(null as unknown as InfluxPoint[])).not.toThrow();
+    expect(() => writer.write({ length: 3 } as unknown as InfluxPoint[])).not.toThrow();
     await tick(1_000);
     expect(transport.delivered).toHaveLength(1);
     expect(transport.delivered[0]).toMatch(/^m f=2 \d{19}$/);
