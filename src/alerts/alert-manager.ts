@@ -179,12 +179,17 @@ export class AlertManager {
         this.options.store.deleteSilence(silence.id);
       }
     }
+    this.flush();
+    return out;
+  }
+
+  /** Writes evidence-only updates not yet stored (done every tick, and on stop). */
+  flush(): void {
     for (const fingerprint of this.dirty) {
       const alert = this.alertMap.get(fingerprint);
       if (alert) this.options.store.saveAlert(alert);
     }
     this.dirty.clear();
-    return out;
   }
 
   private fire(spec: AlertSpec, now: number, out: AlertNotification[]): void {

@@ -41,6 +41,11 @@ export interface RulesConsumerOptions {
   readonly onAlertChange?: (change: AlertChange) => void;
   /** Rule notes that are not alerts (prefix moves, Peer Downs explained by an incident). Logged here already. */
   readonly onNote?: (note: RuleNote) => void;
+  /**
+   * The collector's current routes as route-announced events (initialSync true), used on reload to index routes of
+   * peers that a new configuration turns into appliances. Optional: without it they are indexed at their next change.
+   */
+  readonly snapshot?: () => Iterable<CollectorEvent>;
   /** Tests: HTTP client, jitter source, rule set. */
   readonly fetch?: typeof fetch;
   readonly random?: () => number;
@@ -141,14 +146,16 @@ export class RulesConsumer implements EventConsumer {
     this.alerts.setTimings(timingsOf(config));
     this.webhooks.update(webhookSettingsOf(config, this.options.externalUrl));
     const now = this.options.clock.now();
-    this.apply(this.engine.reconfigure(config, now), now);
+    this.apply(this.engine.reconfigure(config, now, this.options.snapshot?.()), now);
     if (this.timer) this.startTimer();
   }
 
+  /** Stops the timer, finishes requests in flight (pending ones stay queued), writes unsaved alert evidence. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.webhooks.stop();
+    this.alerts.flush();
   }
 
   private startTimer(): void {

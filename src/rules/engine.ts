@@ -96,12 +96,19 @@ export class RuleEngine {
   }
 
   /**
-   * A new configuration (SIGHUP). The routing view is kept and re-resolved against the new groups and names; rules
-   * keep their bookkeeping and re-evaluate what the change may affect. Returns the resulting transitions.
+   * A new configuration (SIGHUP). The routing view is kept and re-resolved against the new groups and names (or
+   * rebuilt from `snapshot`, the collector's current routes as route-announced events); rules keep their
+   * bookkeeping and re-evaluate what the change may affect. Returns the resulting transitions.
    */
-  reconfigure(config: RulesEngineConfig, now: number): Transition[] {
+  reconfigure(config: RulesEngineConfig, now: number, snapshot?: Iterable<CollectorEvent>): Transition[] {
     this.settings = buildRuleSettings(config);
-    this.state.reconfigure(new ApplianceDirectory(this.settings), incidentSettings(this.settings));
+    try {
+      this.state.reconfigure(new ApplianceDirectory(this.settings), incidentSettings(this.settings), snapshot, now);
+    } catch (error) {
+      const transitions: Transition[] = [];
+      this.fail(STATE_KEY, error, now, transitions);
+      return transitions;
+    }
     const transitions: Transition[] = [];
     const ctx = this.context(now);
     for (const rule of this.rules) {

@@ -155,11 +155,32 @@ export class RoutingState implements RoutingView {
     private incidentSettings: IncidentSettings,
   ) {}
 
-  /** A new configuration: re-resolve every peer and entry (group ranges or names may have changed). */
-  reconfigure(directory: ApplianceDirectory, incidentSettings: IncidentSettings): void {
+  /**
+   * A new configuration: re-resolve every peer and entry (group ranges or names may have changed). With a
+   * `snapshot` of the collector's current routes (as route-announced events), the index is rebuilt from it, so
+   * peers that only now fall into an appliance range are indexed too; without one, such peers' routes are indexed
+   * from their next change.
+   */
+  reconfigure(directory: ApplianceDirectory, incidentSettings: IncidentSettings, snapshot?: Iterable<CollectorEvent>, now = 0): void {
     this.directory = directory;
     this.incidentSettings = incidentSettings;
     this.sessions.clear();
+    if (snapshot !== undefined) {
+      this.byPrefix.clear();
+      for (const router of this.routerMap.values()) {
+        for (const peer of router.peers.values()) {
+          peer.appliance = directory.resolve(peer.ref);
+          if (peer.appliance) this.addSession(peer.appliance.id, router.id, peer.ref.key);
+          peer.counts['adj-rib-in-pre'] = 0;
+          peer.counts['adj-rib-in-post'] = 0;
+          peer.counts['loc-rib'] = 0;
+        }
+      }
+      for (const event of snapshot) {
+        if (event.type === 'route-announced') this.applyRoute(this.routerFor(event.router, now), event, now);
+      }
+      return;
+    }
     for (const router of this.routerMap.values()) {
       for (const peer of router.peers.values()) {
         peer.appliance = directory.resolve(peer.ref);

@@ -70,3 +70,20 @@ describe('rule engine', () => {
     expect(h.firing.size).toBe(0);
   });
 });
+
+describe('reload with a snapshot of the collector\'s routes', () => {
+  it('indexes routes of peers that only the new configuration makes appliances', () => {
+    const h = harness();
+    const stranger = { ...FW1, key: '0|0:0|100.65.0.5', address: '100.65.0.5', bgpId: '100.65.0.5' };
+    h.peerUp(stranger);
+    h.announce(stranger, '10.200.0.0/29', { attributes: attrs({ nextHop: '100.65.0.5' }) });
+    expect(h.alertsOf('unexpected-prefix').size).toBe(0);
+    const config = testConfig();
+    config.applianceGroups[0].sessionRanges.push('100.65.0.0/24');
+    const router = { id: '192.0.2.1:40000', address: '192.0.2.1', port: 40000, name: 'rs1' };
+    const snapshot = [{ type: 'route-announced' as const, router, time: T0, peer: stranger, table: 'adj-rib-in-pre' as const, prefix: '10.200.0.0/29', bmpTimestamp: 0, initialSync: true, attributes: attrs({ nextHop: '100.65.0.5' }) }];
+    const transitions = h.engine.reconfigure(config, h.now(), snapshot);
+    expect(transitions.some((t) => t.action === 'fire' && t.alert.key === '100.65.0.5|10.200.0.0/29')).toBe(true);
+    expect(h.engine.view.applianceRouteCount('100.65.0.5').count).toBe(1);
+  });
+});
