@@ -25,11 +25,8 @@
  */
 import { Address6 } from 'ip-address';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app.js';
-import { loadConfigText } from '../../src/config/load.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { systemClock } from '../../src/util/clock.js';
-import type { PeerView, RouteView, RouterView } from '../../src/api/views.js';
+import type { PeerView, RouteView } from '../../src/api/views.js';
+import { AppUnderTest } from '../helpers/app-under-test.js';
 import { startExabgpAppliance, type ExabgpAppliance } from '../helpers/daemons/exabgp.js';
 import { startFrrRouteServer, type FrrBgpTableJson, type FrrRouteServer } from '../helpers/daemons/frr.js';
 import { defaultRegistry, waitFor } from '../helpers/daemons/process.js';
@@ -106,49 +103,18 @@ async function frrState(rs: FrrRouteServer): Promise<State> {
   return { peers: peers.sort(), routes: routes.sort() };
 }
 
-class CollectorUnderTest {
-  private constructor(
-    readonly app: App,
-    readonly bmpPort: number,
-    private readonly apiBase: string,
-  ) {}
-
-  static async start(): Promise<CollectorUnderTest> {
-    const loaded = loadConfigText(['listen:', '  bmp: { host: 127.0.0.1, port: 0 }', '  api: { host: 127.0.0.1, port: 0 }', 'log: { level: warn }', ''].join('\n'), {});
-    if (!loaded.ok) throw new Error(`test config rejected: ${JSON.stringify(loaded.problems)}`);
-    const app = new App({ config: loaded.config, logger: createLogger('silent'), clock: systemClock });
-    const bound = await app.start();
-    return new CollectorUnderTest(app, bound.bmp.port, `http://127.0.0.1:${bound.api.port}`);
+/** The collector's side of the comparison, from its live API. */
+async function collectorState(collector: AppUnderTest): Promise<State> {
+  const peers = await collector.peers();
+  const routes: string[] = [];
+  const queries = new Set(peers.map((p) => (p.isLocal ? LOCAL : p.address)));
+  for (const query of queries) {
+    for (const r of await collector.routes(query)) routes.push(routeLine(r.table, query, r.prefix, r.nextHop));
   }
-
-  async get<T>(path: string): Promise<T> {
-    const response = await fetch(`${this.apiBase}${path}`);
-    if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status} ${await response.text()}`);
-    return (await response.json()) as T;
-  }
-
-  routers(): Promise<RouterView[]> {
-    return this.get<RouterView[]>('/api/routers');
-  }
-
-  async state(): Promise<State> {
-    const peers = await this.get<PeerView[]>('/api/peers');
-    const routes: string[] = [];
-    const queries = new Set(peers.map((p) => (p.isLocal ? LOCAL : p.address)));
-    for (const query of queries) {
-      for (const r of await this.get<RouteView[]>(`/api/routes?peer=${encodeURIComponent(query)}`)) {
-        routes.push(routeLine(r.table, query, r.prefix, r.nextHop));
-      }
-    }
-    return {
-      peers: peers.filter((p) => !p.isLocal).map((p) => peerLine(p.address, p.as, p.bgpId, p.state)).sort(),
-      routes: routes.sort(),
-    };
-  }
-
-  stop(): Promise<void> {
-    return this.app.stop();
-  }
+  return {
+    peers: peers.filter((p) => !p.isLocal).map((p) => peerLine(p.address, p.as, p.bgpId, p.state)).sort(),
+    routes: routes.sort(),
+  };
 }
 
 function difference(expected: State, actual: State): string {
@@ -162,7 +128,7 @@ function difference(expected: State, actual: State): string {
 }
 
 let rs: FrrRouteServer;
-let collector: CollectorUnderTest;
+let collector: AppUnderTest;
 const appliances = new Map<string, ExabgpAppliance>();
 
 /**
@@ -172,7 +138,7 @@ const appliances = new Map<string, ExabgpAppliance>();
 async function expectCollectorEqualsFrr(what: string, ready: (frr: State) => boolean): Promise<State> {
   let last: { frr: State; collector: State } | undefined;
   await waitFor(async () => {
-    const [frr, seen] = await Promise.all([frrState(rs), collector.state()]);
+    const [frr, seen] = await Promise.all([frrState(rs), collectorState(collector)]);
     last = { frr, collector: seen };
     return ready(frr) && JSON.stringify(frr) === JSON.stringify(seen);
   }, {
@@ -198,7 +164,7 @@ async function startAppliance(address: string, routes: readonly string[], famili
 }
 
 beforeAll(async () => {
-  collector = await CollectorUnderTest.start();
+  collector = await AppUnderTest.start();
   defaultRegistry.defer('stop the collector', () => collector.stop());
   rs = await startFrrRouteServer({
     routerId: '192.0.2.21',
@@ -245,7 +211,7 @@ describe('FRR 8.4 route server: bmpwatch holds exactly what bgpd holds', () => {
     await rs.disconnectBmp();
     // The collector drops everything of the closed session (FRR sends no Termination, the TCP session just ends).
     await waitFor(async () => (await collector.routers()).length === 0, { what: 'the collector to close the old BMP session', timeoutMs: 10_000, logsFrom: [rs.process] });
-    expect((await collector.state()).routes).toEqual([]);
+    expect((await collectorState(collector)).routes).toEqual([]);
 
     // While nobody listens: B withdraws one prefix, A announces a new one.
     await appliances.get(B)?.withdraw('10.128.2.8/29');
