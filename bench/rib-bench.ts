@@ -7,19 +7,31 @@
  *   only counts. A fresh RIB for every run; best and median of the runs are reported. Target: < 100 ms for 100k.
  *
  * - Memory: the generated route-server stream (scripts/generate-stream.ts, Termination left out so nothing is
- *   flushed) framed in 64 KiB chunks, decoded and applied to a RouterRib; heap used after a full GC, minus the
- *   heap used before (stream already in memory), divided by the routes held. Needs `node --expose-gc`; without it
- *   the number is skipped. Also reports the in-process ingest rate (framing + decode + RIB, counting sink) as a
- *   ceiling for the service's rate over TCP.
+ *   flushed) framed in 64 KiB chunks, decoded and applied to a RouterRib; JS heap used plus ArrayBuffer memory
+ *   (the RIB keeps attribute-set ids in typed arrays, outside the JS heap) after a full GC, minus the same before
+ *   (stream already in memory), divided by the routes held. Needs `node --expose-gc`; without it the number is
+ *   skipped. Also reports the in-process ingest rate (framing + decode + RIB, counting sink) as a ceiling for the
+ *   service's rate over TCP.
  *
- * Run by bench/run.ts as a child: `node --expose-gc dist/bench/rib-bench.js --json [--quick]`.
+ * - Router close: the same stream sent over loopback TCP to an in-process BmpCollector (src/collector/server.ts),
+ *   then the connection closed; time until the session's routes are all withdrawn (one route-withdrawn event
+ *   each, counted) and the session is gone, and the longest event-loop stall meanwhile
+ *   (longest gap between the ticks of a 1 ms timer). Checks that nothing is left: no routes, no attribute sets.
+ *
+ * Run by bench/run.ts as a child: `node --expose-gc dist/bench/rib-bench.js --json [--quick]`; by hand without
+ * --json for a short summary.
  */
 import { realpathSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { BmpSessionDecoder } from '../src/bmp/decode.js';
 import { BmpFramer } from '../src/bmp/framer.js';
 import type { BmpMessage } from '../src/bmp/types.js';
+import { BmpCollector } from '../src/collector/server.js';
+import { createLogger } from '../src/observability/logger.js';
+import { CollectorMetrics } from '../src/observability/metrics.js';
+import { systemClock } from '../src/util/clock.js';
 import { encodeOpen, encodeUpdate, type Attribute, type Capability } from '../src/encode/bgp-encode.js';
 import { PeerFlag, encodePeerDown, encodePeerUp, encodeRouteMonitoring, type PeerHeader } from '../src/encode/bmp-encode.js';
 import { AttributeStore } from '../src/rib/attribute-store.js';
@@ -137,9 +149,18 @@ export interface RibMemoryResult {
   readonly prefixes: number;
   readonly ingestSeconds: number;
   readonly prefixesPerSec: number;
-  /** undefined without --expose-gc. */
+  /** JS heap + ArrayBuffers, per route; undefined without --expose-gc. */
   readonly heapBytesPerRoute: number | undefined;
+  /** JS heap + ArrayBuffers. */
   readonly heapDeltaBytes: number | undefined;
+  /** The ArrayBuffer part of heapDeltaBytes. */
+  readonly arrayBufferDeltaBytes: number | undefined;
+}
+
+/** JS heap used plus ArrayBuffer backing stores (typed arrays live outside the JS heap). */
+function memoryInUse(): { heap: number; arrayBuffers: number } {
+  const usage = process.memoryUsage();
+  return { heap: usage.heapUsed, arrayBuffers: usage.arrayBuffers };
 }
 
 /** The generated stream without its Termination (BMP type 5), so the RIB is still full when measured. */
@@ -163,7 +184,7 @@ export function runRibMemoryBench(options: GenerateStreamOptions): RibMemoryResu
   const attributes = new AttributeStore();
   gc?.();
   gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
+  const before = memoryInUse();
   const rib = new RouterRib(ROUTER, { ...RIB_OPTIONS, attributes }, sink);
   const decoder = new BmpSessionDecoder();
   const framer = new BmpFramer();
@@ -179,11 +200,15 @@ export function runRibMemoryBench(options: GenerateStreamOptions): RibMemoryResu
   const ingestSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (errors > 0) throw new Error(`${errors} decode errors in the generated stream`);
   let heapDeltaBytes: number | undefined;
+  let arrayBufferDeltaBytes: number | undefined;
   if (gc) {
     gc();
     gc();
-    heapDeltaBytes = process.memoryUsage().heapUsed - heapBefore;
+    const after = memoryInUse();
+    arrayBufferDeltaBytes = after.arrayBuffers - before.arrayBuffers;
+    heapDeltaBytes = after.heap - before.heap + arrayBufferDeltaBytes;
   }
+  if (stream.length === 0) throw new Error('empty stream'); // (and the stream stays live until measured)
   // Read after the GC so the RIB and the decoder's per-peer state are live during it (as in the service).
   const routes = rib.routeCount;
   if (decoder.knownPeers === 0 || events === 0) throw new Error('nothing was ingested');
@@ -196,7 +221,109 @@ export function runRibMemoryBench(options: GenerateStreamOptions): RibMemoryResu
     prefixesPerSec: prefixes / ingestSeconds,
     heapBytesPerRoute: heapDeltaBytes === undefined ? undefined : heapDeltaBytes / routes,
     heapDeltaBytes,
+    arrayBufferDeltaBytes,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Router close: flush time and event-loop stalls
+
+export interface RouterCloseResult {
+  readonly routes: number;
+  readonly withdrawEvents: number;
+  /** From closing the connection until the session's last route is withdrawn and it is no longer listed. */
+  readonly flushMs: number;
+  /** Longest gap between two ticks of a 1 ms timer while flushing: how long the event loop was blocked at most. */
+  readonly maxEventLoopDelayMs: number;
+  readonly attributeSetsLeft: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function waitUntil(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (predicate()) resolve();
+      else if (performance.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(check, 1);
+    };
+    check();
+  });
+}
+
+async function sendAll(socket: Socket, data: Buffer): Promise<void> {
+  for (let pos = 0; pos < data.length; pos += CHUNK_BYTES) {
+    if (!socket.write(data.subarray(pos, pos + CHUNK_BYTES))) await new Promise((resolve) => socket.once('drain', resolve));
+  }
+}
+
+export async function runRouterCloseBench(options: GenerateStreamOptions): Promise<RouterCloseResult> {
+  const { stream, messages } = streamWithoutTermination(options);
+  const attributes = new AttributeStore();
+  let withdrawEvents = 0;
+  const collector = new BmpCollector(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      maxConnections: 4,
+      maxMessageBytes: 1024 * 1024,
+      maxRoutesPerRouter: RIB_OPTIONS.maxRoutes,
+      initialDumpTimeoutMs: RIB_OPTIONS.initialDumpTimeoutMs,
+      maxDecodeErrorLogsPerMinute: 5,
+      isAllowedSource: () => true,
+      routerName: () => undefined,
+    },
+    {
+      attributes,
+      emit: (event) => {
+        if (event.type === 'route-withdrawn' && event.cause === 'router-down') withdrawEvents++;
+      },
+      logger: createLogger('silent'),
+      metrics: new CollectorMetrics(),
+      clock: systemClock,
+    },
+  );
+  const { port } = await collector.start();
+  try {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
+      s.once('error', reject);
+    });
+    await sendAll(socket, stream);
+    const session = (): ReturnType<BmpCollector['routers']>[number] | undefined => collector.routers()[0];
+    await waitUntil(() => session()?.stats.messages === messages, 300_000, 'the stream to be ingested');
+    const routes = session()?.rib.routeCount ?? 0;
+    gc?.();
+    await sleep(20);
+    // A 1 ms timer chain: the longest gap between two of its ticks is the longest stretch the loop was blocked.
+    let lastTick = performance.now();
+    let maxGap = 0;
+    let ticking = true;
+    const tick = (): void => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - lastTick);
+      lastTick = now;
+      if (ticking) setTimeout(tick, 1);
+    };
+    setTimeout(tick, 1);
+    const started = performance.now();
+    socket.end();
+    await waitUntil(() => collector.routers().length === 0, 300_000, 'the flush');
+    const flushMs = performance.now() - started;
+    await sleep(10); // let the timers see the end of the last stall
+    ticking = false;
+    if (withdrawEvents !== routes) throw new Error(`router close withdrew ${withdrawEvents} of ${routes} routes`);
+    return {
+      routes,
+      withdrawEvents,
+      flushMs,
+      maxEventLoopDelayMs: maxGap,
+      attributeSetsLeft: attributes.size,
+    };
+  } finally {
+    await collector.stop();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -208,6 +335,7 @@ export interface RibBenchReport {
   readonly peerDown: PeerDownBenchResult;
   readonly peerDownPrePost: PeerDownBenchResult;
   readonly memory: RibMemoryResult;
+  readonly routerClose: RouterCloseResult;
 }
 
 export interface RibBenchOptions {
@@ -216,15 +344,17 @@ export interface RibBenchOptions {
   readonly stream: GenerateStreamOptions;
 }
 
-export function runRibBench(options: RibBenchOptions): RibBenchReport {
+export async function runRibBench(options: RibBenchOptions): Promise<RibBenchReport> {
   const peerDown = runPeerDownBench({ prefixes: options.peerDownPrefixes, postPolicy: false, runs: options.runs });
   const peerDownPrePost = runPeerDownBench({ prefixes: options.peerDownPrefixes, postPolicy: true, runs: options.runs });
   gc?.();
   const memory = runRibMemoryBench(options.stream);
-  return { node: process.version, gcExposed: gc !== undefined, peerDown, peerDownPrePost, memory };
+  gc?.();
+  const routerClose = await runRouterCloseBench(options.stream);
+  return { node: process.version, gcExposed: gc !== undefined, peerDown, peerDownPrePost, memory, routerClose };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const program = new Command('rib-bench')
     .option('--json', 'print one JSON object (for bench/run.ts)')
     .option('--quick', 'small sizes')
@@ -242,7 +372,7 @@ function main(): void {
     churn: opts.churn ?? defaults.churn,
     seed: 1,
   };
-  const report = runRibBench({ peerDownPrefixes: opts.peerDownPrefixes ?? 100_000, runs: opts.runs, stream });
+  const report = await runRibBench({ peerDownPrefixes: opts.peerDownPrefixes ?? 100_000, runs: opts.runs, stream });
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return;
@@ -252,8 +382,24 @@ function main(): void {
   console.log(`Peer Down, ${f(report.peerDownPrePost.routes, 0)} routes (pre+post): best ${f(report.peerDownPrePost.bestMs)} ms`);
   const m = report.memory;
   console.log(`in-process ingest: ${f(m.prefixesPerSec, 0)} prefixes/s; ${f(m.routes, 0)} routes, ${f(m.attributeSets, 0)} attribute sets`);
-  console.log(`heap per route: ${m.heapBytesPerRoute === undefined ? 'n/a (run with --expose-gc)' : `${f(m.heapBytesPerRoute)} bytes`}`);
+  console.log(
+    `memory per route (JS heap + ArrayBuffers, after GC): ${
+      m.heapBytesPerRoute === undefined || m.arrayBufferDeltaBytes === undefined
+        ? 'n/a (run with --expose-gc)'
+        : `${f(m.heapBytesPerRoute)} bytes (of which ArrayBuffers ${f(m.arrayBufferDeltaBytes / m.routes)})`
+    }`,
+  );
+  const c = report.routerClose;
+  console.log(
+    `router close, ${f(c.routes, 0)} routes: flushed in ${f(c.flushMs, 0)} ms (${f(c.withdrawEvents, 0)} withdrawal events), ` +
+      `longest event-loop stall ${f(c.maxEventLoopDelayMs)} ms, ${c.attributeSetsLeft} attribute sets left`,
+  );
 }
 
 const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) main();
+if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

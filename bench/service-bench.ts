@@ -27,7 +27,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readChildStats, readCpuTimes, readMemory } from './child-stats.js';
+import { readChildStats, readCpuTimes, readMemory, type ChildStats } from './child-stats.js';
 import { PmbmpdProcess, countRouteMonitorLines, waitUntilIdle } from './pmbmpd.js';
 import { generateStream, type GenerateStreamOptions } from '../scripts/generate-stream.js';
 
@@ -407,6 +407,38 @@ const failed = (collector: string, connections: number, error: string): IngestRe
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** An ingest run's result from what both collectors' runs measure the same way. */
+function ingestResult(run: {
+  readonly collector: string;
+  readonly streams: readonly BenchStream[];
+  /** Why the run failed, if it did. */
+  readonly problem: string | undefined;
+  readonly completeConnections: number;
+  readonly correctness: string;
+  readonly wallSeconds: number;
+  /** CPU seconds of the child when the run started, and its stats when ingest was complete. */
+  readonly cpuStart: number;
+  readonly stats: ChildStats | undefined;
+  readonly rssBeforeBytes: number;
+}): IngestResult {
+  const t = totals(run.streams);
+  return {
+    collector: run.collector,
+    ok: run.problem === undefined && run.completeConnections === run.streams.length,
+    ...(run.problem !== undefined && { error: run.problem }),
+    connections: run.streams.length,
+    ...t,
+    wallSeconds: run.wallSeconds,
+    prefixesPerSec: t.prefixes / run.wallSeconds,
+    cpuSeconds: (run.stats?.cpuSeconds ?? Number.NaN) - run.cpuStart,
+    peakRssBytes: run.stats?.peakRssBytes ?? Number.NaN,
+    rssBeforeBytes: run.rssBeforeBytes,
+    rssEndBytes: run.stats?.rssBytes ?? Number.NaN,
+    completeConnections: run.completeConnections,
+    correctness: run.correctness,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Runs
 
@@ -612,7 +644,6 @@ async function ingestIntoBmpwatch(service: BmpwatchProcess, streams: readonly Be
     const waited = await waitForBmpwatch(service, expected, options.timeoutMs);
     const stats = readChildStats(service.pid);
     const wallSeconds = (waited.doneAt - started) / 1000;
-    const t = totals(streams);
     const byId = new Map(waited.routers.map((r) => [`${r.address}:${r.port}`, r]));
     let complete = 0;
     let decodeErrors = 0;
@@ -626,19 +657,17 @@ async function ingestIntoBmpwatch(service: BmpwatchProcess, streams: readonly Be
     }
     const problem = connection.failures() ?? (waited.timedOut ? `timed out after ${options.timeoutMs / 1000} s` : undefined);
     const ingest: IngestResult = {
-      collector: name,
-      ok: problem === undefined && complete === streams.length,
-      ...(problem !== undefined && { error: problem }),
-      connections: streams.length,
-      ...t,
-      wallSeconds,
-      prefixesPerSec: t.prefixes / wallSeconds,
-      cpuSeconds: (stats?.cpuSeconds ?? Number.NaN) - cpuStart,
-      peakRssBytes: stats?.peakRssBytes ?? Number.NaN,
-      rssBeforeBytes,
-      rssEndBytes: stats?.rssBytes ?? Number.NaN,
-      completeConnections: complete,
-      correctness: `${complete}/${streams.length} connections: messages counted = messages sent, no decode errors (total decode errors: ${decodeErrors}); ${connection.reconnects()} reconnects`,
+      ...ingestResult({
+        collector: name,
+        streams,
+        problem,
+        completeConnections: complete,
+        correctness: `${complete}/${streams.length} connections: messages counted = messages sent, no decode errors (total decode errors: ${decodeErrors}); ${connection.reconnects()} reconnects`,
+        wallSeconds,
+        cpuStart,
+        stats,
+        rssBeforeBytes,
+      }),
       routes,
     };
     if (!options.measureMemory || before === undefined || !ingest.ok) return { ingest };
@@ -712,21 +741,7 @@ export async function runPmbmpd(streams: readonly BenchStream[], options: Servic
     }
     correctness += `; ${connection.reconnects()} reconnects`;
     const problem = connection.failures() ?? (idle.timedOut ? (daemon.hasExited ? 'pmbmpd exited' : `timed out after ${options.timeoutMs / 1000} s`) : undefined);
-    return {
-      collector: name,
-      ok: problem === undefined && complete === streams.length,
-      ...(problem !== undefined && { error: problem }),
-      connections: streams.length,
-      ...t,
-      wallSeconds,
-      prefixesPerSec: t.prefixes / wallSeconds,
-      cpuSeconds: (stats?.cpuSeconds ?? Number.NaN) - cpuStart,
-      peakRssBytes: stats?.peakRssBytes ?? Number.NaN,
-      rssBeforeBytes,
-      rssEndBytes: stats?.rssBytes ?? Number.NaN,
-      completeConnections: complete,
-      correctness,
-    };
+    return ingestResult({ collector: name, streams, problem, completeConnections: complete, correctness, wallSeconds, cpuStart, stats, rssBeforeBytes });
   } catch (error) {
     return failed(name, streams.length, `${errorText(error)}\n${daemon.logTail(5)}`);
   } finally {
