@@ -15,7 +15,12 @@ import { AttributeStore } from './rib/attribute-store.js';
 import type { CollectorEvent, EventSink } from './rib/events.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { peerViews, toRouterView } from './api/views.js';
+import type { AlertChange } from './alerts/types.js';
+import { splitRouteKey } from './rib/router-rib.js';
+import { RulesConsumer } from './rules/consumer.js';
+import type { HistoryEvent } from './store/history-event.js';
 import { InfluxReporter } from './store/influx/reporter.js';
+import { SqliteAlertStateStore, SqliteDeliveryQueue } from './store/sqlite/alert-store.js';
 import { InfluxWriter } from './store/influx/writer.js';
 import { Storage } from './store/storage.js';
 import type { Clock } from './util/clock.js';
@@ -34,6 +39,27 @@ export interface AppOptions {
   readonly api?: HostPort;
   /** Open the embedded store and record history (default true; collector-only tests turn it off). */
   readonly storage?: boolean;
+  /** Run the rules and alerts (default true). Alert state and webhook deliveries persist only with storage. */
+  readonly rules?: boolean;
+  /** Tests: the HTTP client webhooks use. */
+  readonly fetch?: typeof fetch;
+}
+
+/** An alert transition as a history event (firing and escalation are "alert-firing"; hold-down steps are not kept). */
+export function alertHistoryEvent(change: AlertChange, peer: { address: string; as: number; bgpId: string } | undefined): HistoryEvent | undefined {
+  if (change.change === 'clearing' || change.change === 'unclearing') return undefined;
+  return {
+    time: change.time,
+    type: change.change === 'resolved' ? 'alert-resolved' : 'alert-firing',
+    router: change.router ?? '',
+    routerAddress: '',
+    ...(peer && { peer: peer.address, peerAs: peer.as, peerBgpId: peer.bgpId }),
+    ...(change.prefix !== undefined && { prefix: change.prefix }),
+    detail: change.reason === undefined ? change.summary : `${change.summary} (${change.reason})`,
+    rule: change.rule,
+    severity: change.severity,
+    fingerprint: change.fingerprint,
+  };
 }
 
 /** Consumers of the event stream (stores, rules, metrics). A throwing sink is logged and isolated. */
@@ -69,6 +95,7 @@ export class App {
   private readonly consumers: EventConsumer[] = [];
   private gaugeTimer: NodeJS.Timeout | undefined;
   private storageHandle: Storage | undefined;
+  private rulesHandle: RulesConsumer | undefined;
   private config: Config;
   private readonly listen: HostPort;
   private readonly apiAddress: HostPort;
@@ -91,6 +118,7 @@ export class App {
       logger: options.logger,
       clock: options.clock,
       startedAt: options.clock.now(),
+      alerts: () => this.rulesHandle?.alerts,
     });
   }
 
@@ -107,6 +135,11 @@ export class App {
     return this.storageHandle;
   }
 
+  /** The rules, alerts and webhooks, once started (undefined when rules are off). */
+  get rules(): RulesConsumer | undefined {
+    return this.rulesHandle;
+  }
+
   async start(): Promise<{ bmp: HostPort; api: HostPort }> {
     if (this.options.storage !== false) {
       const influx = this.startInflux();
@@ -114,6 +147,7 @@ export class App {
       this.addConsumer(this.storageHandle.recorder);
       if (influx) this.addConsumer(influx);
     }
+    if (this.options.rules !== false) this.startRules();
     const api = await this.api.start(this.apiAddress.host, this.apiAddress.port);
     const bmp = await this.collector.start();
     this.gaugeTimer = setInterval(() => this.refreshGauges(), GAUGE_REFRESH_MS);
@@ -126,7 +160,54 @@ export class App {
     this.config = config;
     this.collector.updateSettings(toCollectorSettings(config, this.listen));
     this.storageHandle?.reload(config);
+    this.rulesHandle?.reload(config);
     this.options.logger.info({ event: 'config-reloaded' }, 'configuration reloaded');
+  }
+
+  /** Rules see every event after the stores (so an alert's history event follows the event that caused it). */
+  private startRules(): void {
+    const storage = this.storageHandle;
+    const rules: RulesConsumer = new RulesConsumer({
+      config: this.config,
+      clock: this.options.clock,
+      logger: this.options.logger,
+      ...(storage && { alertStore: new SqliteAlertStateStore(storage.db), deliveryQueue: new SqliteDeliveryQueue(storage.db, this.config.alerts.delivery.maxQueued) }),
+      ...(this.options.fetch && { fetch: this.options.fetch }),
+      onAlertChange: (change) => {
+        const event = alertHistoryEvent(change, rules.alerts.alert(change.fingerprint)?.peer);
+        if (event) storage?.recorder.record(event);
+      },
+      snapshot: () => this.routeSnapshot(),
+    });
+    rules.start();
+    this.rulesHandle = rules;
+    this.addConsumer(rules);
+  }
+
+  /** Every route held now, as initial-sync announcements (the rules re-index them after a reload). */
+  private *routeSnapshot(): Generator<CollectorEvent> {
+    const time = this.options.clock.now();
+    for (const session of this.collector.routers()) {
+      for (const peer of session.rib.peers()) {
+        for (const [table, routes] of peer.tables) {
+          for (const [key, entry] of routes) {
+            const { prefix, pathId } = splitRouteKey(key);
+            yield {
+              type: 'route-announced',
+              router: session.router,
+              time,
+              peer: peer.ref,
+              table,
+              prefix,
+              ...(pathId === undefined ? {} : { pathId }),
+              bmpTimestamp: 0,
+              initialSync: true,
+              attributes: entry.attributes,
+            };
+          }
+        }
+      }
+    }
   }
 
   /** The InfluxDB reporter, when storage.influx is enabled: history sink, statistics and metrics snapshots. */

@@ -14,7 +14,7 @@ export interface LiveIo {
   readonly env: Record<string, string | undefined>;
 }
 
-function apiBase(option: string | undefined, env: Record<string, string | undefined>): string {
+export function apiBase(option: string | undefined, env: Record<string, string | undefined>): string {
   const text = option ?? env.BMPWATCH_API ?? DEFAULT_API;
   if (/^https?:\/\//.test(text)) return text.replace(/\/$/, '');
   const parsed = parseHostPort(text, '127.0.0.1');
@@ -22,10 +22,14 @@ function apiBase(option: string | undefined, env: Record<string, string | undefi
   return `http://${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}:${parsed.port}`;
 }
 
-async function getJson<T>(base: string, path: string): Promise<T> {
+export async function getJson<T>(base: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(30_000) });
+    response = await fetch(`${base}${path}`, {
+      signal: AbortSignal.timeout(30_000),
+      ...(init.method === undefined ? {} : { method: init.method }),
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }),
+    });
   } catch (error) {
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
     throw new Error(`cannot reach the bmpwatch API at ${base} (${cause}); is 'bmpwatch serve' running? (--api or BMPWATCH_API)`, { cause: error });

@@ -2,6 +2,7 @@
  * The `bmpwatch` command line. Each subcommand is a function returning an exit code; only main.ts exits.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { runAlerts, runSilenceAdd, runSilenceExpire, runSilenceList } from './alerts.js';
 import { runCheckConfig } from './check-config.js';
 import { runDecode } from './decode.js';
 import { DEFAULT_HISTORY_LIMIT, runHistory, runPrefixes } from './history.js';
@@ -101,6 +102,51 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--json', 'print a JSON array of routes')
     .action(async (appliance: string, opts: { config?: string; at: string; router?: string; json?: boolean }) => {
       setExitCode(await runPrefixes(appliance, opts, historyIo()));
+    });
+
+  const alertsIo = () => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, now: () => Date.now() });
+  const apiOption = '--api <host:port>';
+  const apiHelp = 'collector API address (default $BMPWATCH_API or 127.0.0.1:11080)';
+
+  program
+    .command('alerts')
+    .description("the running collector's alerts (firing, and resolved ones still kept)")
+    .option(apiOption, apiHelp)
+    .option('--state <state>', 'firing or resolved')
+    .option('--since <time>', 'changed since: a duration back from now (24h) or an ISO 8601 time')
+    .option('--json', 'one JSON object per alert per line')
+    .action(async (opts: { api?: string; state?: string; since?: string; json?: boolean }) => {
+      setExitCode(await runAlerts(opts, alertsIo()));
+    });
+
+  const silence = program.command('silence').description('mute alerts for a while (matchers on rule, severity, router, peer, appliance, group, prefix)');
+  silence
+    .command('add')
+    .description('add a silence, e.g. bmpwatch silence add rule=route-flap peer=10.0.0.5 --duration 2h --reason "maintenance"')
+    .argument('<matchers...>', 'NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX')
+    .requiredOption('--duration <duration>', 'how long: 30m, 2h, 1d')
+    .requiredOption('--reason <text>', 'why (shown with every muted alert)')
+    .option('--by <name>', 'who (default $USER)')
+    .option(apiOption, apiHelp)
+    .option('--json', 'print the silence as JSON')
+    .action(async (matchers: string[], opts: { api?: string; duration: string; reason?: string; by?: string; json?: boolean }) => {
+      setExitCode(await runSilenceAdd(matchers, opts, alertsIo()));
+    });
+  silence
+    .command('list')
+    .description('silences not yet expired')
+    .option(apiOption, apiHelp)
+    .option('--json', 'print a JSON array')
+    .action(async (opts: { api?: string; json?: boolean }) => {
+      setExitCode(await runSilenceList(opts, alertsIo()));
+    });
+  silence
+    .command('expire')
+    .description('end a silence now')
+    .argument('<id>', 'silence id (from silence list)')
+    .option(apiOption, apiHelp)
+    .action(async (id: string, opts: { api?: string }) => {
+      setExitCode(await runSilenceExpire(id, opts, alertsIo()));
     });
 
   return program;

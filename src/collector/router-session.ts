@@ -19,10 +19,15 @@ import { RouterRib } from '../rib/router-rib.js';
 import type { Clock } from '../util/clock.js';
 import type { DecodeError } from '../wire/decode-error.js';
 
-/** Initiation sysName as a router name: control characters (a newline would forge log and line-protocol lines) become spaces; at most 255 characters. */
+/**
+ * Initiation sysName as a router name, safe wherever names go: control characters (a newline would forge log and
+ * line-protocol lines) become spaces, a trailing backslash (which InfluxDB tags cannot end with) becomes U+FF3C,
+ * at most 255 characters.
+ */
 export function displayName(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 255);
+  const name = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 255);
+  return name.endsWith('\\') ? `${name.slice(0, -1)}\uFF3C` : name;
 }
 
 /**

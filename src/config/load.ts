@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { rulesConfigProblems } from './rules-schema.js';
 import { configKeysAt, configSchema, type Config } from './schema.js';
 
 export interface ConfigProblem {
@@ -70,7 +71,11 @@ export function loadConfigText(text: string, env: Env): ConfigLoadResult {
   const substituted = substitute(data, [], { env, problems: envProblems, replaced });
 
   const result = configSchema.safeParse(substituted, { error: describeIssue });
-  if (result.success && envProblems.length === 0) return { ok: true, config: result.data };
+  if (result.success && envProblems.length === 0) {
+    // Names that refer across sections (rule overrides and webhook filters name appliance groups).
+    const crossProblems = rulesConfigProblems(result.data);
+    return crossProblems.length === 0 ? { ok: true, config: result.data } : { ok: false, problems: crossProblems };
+  }
 
   // A value whose substitution failed was validated as written; its schema problems would only be noise.
   const envPaths = envProblems.map((problem) => formatConfigPath(problem.path));

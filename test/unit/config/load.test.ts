@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { formatConfigPath, loadConfigFile, loadConfigText, type ConfigProblem } from '../../../src/config/load.js';
+import { alertsSchema, rulesSchema } from '../../../src/config/rules-schema.js';
 import type { Config } from '../../../src/config/schema.js';
 
 type Json = Record<string, unknown>;
@@ -64,6 +65,9 @@ const EXPECTED_DEFAULTS: Config = {
   infrastructurePrefixes: [],
   log: { level: 'info' },
   storage: { dataDir: './data', retentionDays: 30, history: { routeEvents: 'all', flushIntervalMs: 1000, batchSize: 5000, maxBufferedEvents: 500_000 } },
+  // The rules' and alerts' defaults are tested with their schema (test/unit/rules); here they only need to apply.
+  rules: rulesSchema.parse({}),
+  alerts: alertsSchema.parse({}),
 };
 
 describe('defaults', () => {
@@ -397,6 +401,10 @@ describe('environment substitution', () => {
     } finally {
       delete process.env.BMPWATCH_TEST_ONLY_IN_PROCESS_ENV;
     }
+  });
+
+  it('reports rule overrides and webhook filters that name unknown appliance groups', () => {
+    expect(problems({ rules: { groups: [{ group: 'nope' }] } }, {})).toEqual([{ path: 'rules.groups[0].group', message: 'no appliance group named "nope" (no applianceGroups are configured)' }]);
   });
 
   it('uses ${NAME:-default} when NAME is unset or empty, and NAME otherwise', () => {
