@@ -16,6 +16,7 @@ REQUIRED=(
   "python3:python3"        # exabgp's interpreter, and the API helper test/helpers/daemons/exabgp.ts runs
   "socat:socat"            # relays GoBGP's BMP session out of its namespace to the collector on 127.0.0.1
   "influxdb:influxd"       # InfluxDB 1.x server: the history writer's integration tests and benchmark
+  "docker-compose:docker-compose"  # validates docker-compose.yml (`docker-compose config`, no Docker engine needed)
 )
 
 missing=()
