@@ -120,8 +120,11 @@ export const MAX_RETENTION_DAYS = 3_650;
 
 /** Which peers' route events the history keeps; see src/store/history-event.ts. */
 export const ROUTE_EVENT_SCOPES = ['all', 'appliances', 'none'] as const;
-/** 'all': with no appliance groups configured, 'appliances' would keep nothing, which surprises new users. */
-export const DEFAULT_ROUTE_EVENT_SCOPE = 'all';
+/**
+ * 'appliances': the history is an appliance's history. A route server also peering with full-table neighbours
+ * would otherwise write a row per route of every table dump (a million at each BMP reconnect).
+ */
+export const DEFAULT_ROUTE_EVENT_SCOPE = 'appliances';
 /** A second between history flushes: `bmpwatch history` is at most a second behind, one transaction a second. */
 export const DEFAULT_HISTORY_FLUSH_INTERVAL_MS = 1_000;
 export const MIN_HISTORY_FLUSH_INTERVAL_MS = 10;

@@ -30,7 +30,7 @@ listen:
 log: { level: warn }
 storage:
   dataDir: ${JSON.stringify(dataDir)}
-  history: { flushIntervalMs: 20 }
+  history: { flushIntervalMs: 20, routeEvents: all }
   influx:
     url: ${url}
     database: bmpwatch_scale

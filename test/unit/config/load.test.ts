@@ -64,7 +64,7 @@ const EXPECTED_DEFAULTS: Config = {
   applianceGroups: [],
   infrastructurePrefixes: [],
   log: { level: 'info' },
-  storage: { dataDir: './data', retentionDays: 30, history: { routeEvents: 'all', flushIntervalMs: 1000, batchSize: 5000, maxBufferedEvents: 500_000 } },
+  storage: { dataDir: './data', retentionDays: 30, history: { routeEvents: 'appliances', flushIntervalMs: 1000, batchSize: 5000, maxBufferedEvents: 500_000 } },
   // The rules' and alerts' defaults are tested with their schema (test/unit/rules); here they only need to apply.
   rules: rulesSchema.parse({}),
   alerts: alertsSchema.parse({}),
