@@ -141,8 +141,15 @@ export class RuleEngine {
       this.fail(STATE_KEY, error, now, transitions);
     }
     const ctx = this.context(now);
+    // The hot path (every route of every table dump): no closure per rule, no spread.
     for (const rule of this.rules) {
-      if (rule.onEvent) this.run(rule, transitions, now, () => rule.onEvent?.(event, ctx, touch) ?? []);
+      if (!rule.onEvent) continue;
+      try {
+        const produced = rule.onEvent(event, ctx, touch);
+        for (let i = 0; i < produced.length; i++) transitions.push(produced[i]!);
+      } catch (error) {
+        this.fail(rule.id, error, now, transitions);
+      }
     }
     return transitions;
   }
