@@ -11,8 +11,12 @@
  * What counts:
  * - explicit withdrawals and treat-as-withdraw (RFC 7606) in the pre- or post-policy Adj-RIB-In of the
  *   appliance's sessions, attribute changes there, and (if penalised) re-advertisements;
- * - not the initial table dump after Peer Up or a collector (re)connect (initialSync), and not the withdrawals
- *   implied by a Peer Down, a session reset or a lost BMP session: those belong to session-churn / feed-lost;
+ * - not the initial table dump after Peer Up or a collector (re)connect (its announcements, initialSync), and not
+ *   the withdrawals implied by a Peer Down, a session reset or a lost BMP session: those belong to session-churn /
+ *   feed-lost. An explicit withdrawal or an attribute change counts even inside the initial-sync window: a dump
+ *   only announces (the collector flushes a peer's routes at every Peer Down, reset and lost BMP session), and FRR
+ *   8.4 sends no End-of-RIB for a session that comes up while its BMP session is up, so that window lasts
+ *   limits.initialDumpTimeoutSeconds (10 min) after every such Peer Up: a prefix flapping in it was missed;
  * - one event seen on several route servers, or in both the pre- and post-policy view, counts once: reports of
  *   the same kind within dedupeWindowSeconds (10) from sources (route server + table) that have not reported
  *   since are the same event.
@@ -74,7 +78,8 @@ export function routeFlapRule(): Rule {
     id: 'route-flap',
     onEvent(event, ctx) {
       if (event.type !== 'route-announced' && event.type !== 'route-changed' && event.type !== 'route-withdrawn') return [];
-      if (event.initialSync || (event.table !== 'adj-rib-in-pre' && event.table !== 'adj-rib-in-post')) return [];
+      if (event.table !== 'adj-rib-in-pre' && event.table !== 'adj-rib-in-post') return [];
+      if (event.type === 'route-announced' && event.initialSync) return [];
       let kind: Kind;
       if (event.type === 'route-withdrawn') {
         if (event.cause !== 'withdraw' && event.cause !== 'treat-as-withdraw') return [];

@@ -12,15 +12,44 @@
  * Key: address (+ AS for as-not-allowed), one alert over all route servers; resolves when the session is down
  * on every route server that had it. Parameters (rules.unexpectedPeer): enabled (true), allowedPeers ([]),
  * severity (warning).
+ *
+ * Down without a Peer Down: FRR 8.4 sends no Peer Down (and no withdrawals) when a dynamic (listen-range)
+ * neighbour's session ends, which is exactly how an unexpected peer arrives; without another sign the alert would
+ * fire forever. FRR sends a Statistics Report for every established peer in each round (`bmp stats interval`), so a
+ * session that had reports and then misses MISSED_STATS_ROUNDS complete rounds of its route server is taken as
+ * ended on that route server. A round ends when a peer that already reported in it reports again. Route servers
+ * without statistics are unaffected.
  */
 import { addressInCidr } from '../config/cidr.js';
 import { fire, peerSummary, resolve, type Rule, type Transition } from './types.js';
+
+/** Complete Statistics Report rounds a session may miss before it is taken as ended (see above). */
+export const MISSED_STATS_ROUNDS = 2;
+
+/** Per route server: its Statistics Report rounds, and the last round each peer reported in. */
+interface StatsRounds {
+  round: number;
+  readonly reportedThisRound: Set<string>;
+  /** peer key → last round with a report (or the round of its Peer Up). */
+  readonly lastRound: Map<string, number>;
+}
 
 export function unexpectedPeerRule(): Rule {
   /** key → route-server id → route-server name, for the sessions currently up. */
   const sessions = new Map<string, Map<string, string>>();
   /** "routerId|peerKey" → alert key, to find the alert when the session goes. */
   const byPeer = new Map<string, string>();
+  /** route-server id → statistics rounds. */
+  const rounds = new Map<string, StatsRounds>();
+
+  const roundsOf = (routerId: string): StatsRounds => {
+    let state = rounds.get(routerId);
+    if (state === undefined) {
+      state = { round: 0, reportedThisRound: new Set(), lastRound: new Map() };
+      rounds.set(routerId, state);
+    }
+    return state;
+  };
 
   const drop = (sessionKey: string, routerId: string, reason: string): Transition[] => {
     const key = byPeer.get(sessionKey);
@@ -66,6 +95,8 @@ export function unexpectedPeerRule(): Rule {
           }
           routers.set(event.router.id, event.router.name);
           byPeer.set(`${event.router.id}|${peer.key}`, key);
+          const state = roundsOf(event.router.id);
+          state.lastRound.set(peer.key, state.round);
           return [
             fire({
               rule: 'unexpected-peer',
@@ -85,8 +116,29 @@ export function unexpectedPeerRule(): Rule {
           ];
         }
         case 'peer-down':
+          rounds.get(event.router.id)?.lastRound.delete(event.peer.key);
           return drop(`${event.router.id}|${event.peer.key}`, event.router.id, `session down on ${event.router.name}`);
+        case 'statistics': {
+          if (event.peer.isLocal) return [];
+          const state = roundsOf(event.router.id);
+          if (state.reportedThisRound.has(event.peer.key)) {
+            state.round++;
+            state.reportedThisRound.clear();
+          }
+          state.reportedThisRound.add(event.peer.key);
+          state.lastRound.set(event.peer.key, state.round);
+          const transitions: Transition[] = [];
+          const prefix = `${event.router.id}|`;
+          for (const sessionKey of [...byPeer.keys()]) {
+            if (!sessionKey.startsWith(prefix)) continue;
+            const last = state.lastRound.get(sessionKey.slice(prefix.length));
+            if (last === undefined || state.round - last <= MISSED_STATS_ROUNDS) continue;
+            transitions.push(...drop(sessionKey, event.router.id, `no Statistics Report for the session from ${event.router.name} in ${state.round - last - 1} rounds: it ended (FRR sends no Peer Down for dynamic neighbours)`));
+          }
+          return transitions;
+        }
         case 'router-down': {
+          rounds.delete(event.router.id);
           const transitions: Transition[] = [];
           for (const sessionKey of [...byPeer.keys()]) {
             if (sessionKey.startsWith(`${event.router.id}|`)) transitions.push(...drop(sessionKey, event.router.id, `BMP session of ${event.router.name} ended`));

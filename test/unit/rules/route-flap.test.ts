@@ -71,6 +71,26 @@ describe('route-flap (test-mode RFC 2439: +1000 per withdrawal, +500 per change,
     expect(h.alertsOf('route-flap').size).toBe(0);
   });
 
+  it('counts withdrawals inside the initial-sync window of a live session (FRR sends no End-of-RIB for it)', () => {
+    // FRR 8.4: an appliance session that comes up while the BMP session is up gets a Peer Up and its routes, but no
+    // End-of-RIB, so every event of the next limits.initialDumpTimeoutSeconds carries initialSync: true.
+    const h = harness();
+    h.peerUp(FW1);
+    h.announce(FW1, PREFIX, { initialSync: true });
+    h.announce(FW1, PREFIX, { table: 'adj-rib-in-post', initialSync: true });
+    for (let i = 0; i < 4; i++) {
+      h.withdraw(FW1, PREFIX, { initialSync: true });
+      h.withdraw(FW1, PREFIX, { table: 'adj-rib-in-post', initialSync: true });
+      h.advance(500);
+      h.announce(FW1, PREFIX, { initialSync: true });
+      h.announce(FW1, PREFIX, { table: 'adj-rib-in-post', initialSync: true });
+      h.advance(500);
+    }
+    const alert = h.alertsOf('route-flap').get(`fw-01|${PREFIX}`);
+    expect(alert?.severity).toBe('warning');
+    expect(alert?.details?.withdrawals).toBe(4);
+  });
+
   it('stays quiet for slow flaps: the figure of merit decays (4 withdrawals 30 min apart)', () => {
     const h = harness();
     flap(h, 4, 30 * 60_000);

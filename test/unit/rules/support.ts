@@ -162,7 +162,7 @@ export function harness(config: Config = testConfig()) {
         table: options.table ?? 'adj-rib-in-pre',
         prefix,
         bmpTimestamp: 0,
-        initialSync: false,
+        initialSync: options.initialSync ?? false,
         previous: options.previous ?? attrs({ nextHop: p.address }),
         cause: options.cause ?? 'withdraw',
       });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FW1, harness, LB1, LOCAL_PEER, peer, router, testConfig } from './support.js';
+import { FW1, FW2, harness, LB1, LOCAL_PEER, peer, rejected, router, testConfig } from './support.js';
 
 describe('unexpected-peer', () => {
   it('fires for a session from outside every appliance range', () => {
@@ -38,5 +38,52 @@ describe('unexpected-peer', () => {
     expect(h.alertsOf('unexpected-peer').size).toBe(1);
     h.routerDown(router('rs2'));
     expect(h.alertsOf('unexpected-peer').size).toBe(0);
+  });
+
+  it('resolves when the session stops appearing in the Statistics Reports (FRR: no Peer Down for dynamic neighbours)', () => {
+    const stranger = peer('198.51.100.7', 65001);
+    const h = harness();
+    const round = (peers: typeof FW1[]): void => {
+      for (const p of peers) h.stats(p, [rejected(0)]);
+      h.advance(1_000);
+    };
+    h.peerUp(FW1);
+    h.peerUp(FW2);
+    round([FW1, FW2]);
+    h.peerUp(stranger);
+    round([FW1, FW2, stranger]);
+    round([FW1, FW2, stranger]);
+    expect(h.alertsOf('unexpected-peer').size).toBe(1);
+    // The session ends: FRR sends nothing, its reports just stop. One missed round is not enough...
+    round([FW1, FW2]);
+    round([FW1, FW2]);
+    expect(h.alertsOf('unexpected-peer').size).toBe(1);
+    // ...two complete rounds without it are.
+    round([FW1, FW2]);
+    expect(h.alertsOf('unexpected-peer').size).toBe(0);
+    const resolved = h.transitions.find((t) => t.action === 'resolve' && t.rule === 'unexpected-peer');
+    expect(resolved).toMatchObject({ key: '198.51.100.7', reason: expect.stringContaining('no Statistics Report') });
+    // It comes back (FRR: another Peer Up): a new alert, which a late first report does not resolve.
+    h.peerUp(stranger, router(), true);
+    expect(h.alertsOf('unexpected-peer').size).toBe(1);
+    round([FW1, FW2]);
+    round([FW1, FW2, stranger]);
+    round([FW1, FW2, stranger]);
+    expect(h.alertsOf('unexpected-peer').size).toBe(1);
+  });
+
+  it('keeps firing without Statistics Reports, and for a session still in every round', () => {
+    const stranger = peer('198.51.100.7', 65001);
+    const h = harness();
+    h.peerUp(FW1);
+    h.peerUp(stranger);
+    h.run(60_000);
+    expect(h.alertsOf('unexpected-peer').size).toBe(1);
+    for (let i = 0; i < 10; i++) {
+      h.stats(FW1, [rejected(0)]);
+      h.stats(stranger, [rejected(0)]);
+      h.advance(1_000);
+    }
+    expect(h.alertsOf('unexpected-peer').size).toBe(1);
   });
 });
