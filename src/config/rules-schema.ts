@@ -442,6 +442,8 @@ const webhookSchema = z
   .object({
     name: z.string().max(MAX_NAME_LENGTH).regex(WEBHOOK_NAME_PATTERN, { error: 'must start with a letter or digit and contain only letters, digits, "_" and "-"' }),
     url: webhookUrl,
+    /** Off: kept in the file but sent nothing (the example config ships its targets off). */
+    enabled: z.boolean().default(true),
     format: z.enum(WEBHOOK_FORMATS).default('bmpwatch'),
     secret: webhookSecret.optional(),
     filters: z

@@ -65,7 +65,7 @@ function timingsOf(config: Config): AlertTimings {
 function webhookSettingsOf(config: Config, externalUrl: string | undefined): WebhookSettings {
   const api = config.listen.api;
   const host = api.host.includes(':') ? `[${api.host}]` : api.host;
-  return { webhooks: config.alerts.webhooks, delivery: config.alerts.delivery, externalUrl: externalUrl ?? `http://${host}:${api.port}/` };
+  return { webhooks: config.alerts.webhooks.filter((webhook) => webhook.enabled), delivery: config.alerts.delivery, externalUrl: externalUrl ?? `http://${host}:${api.port}/` };
 }
 
 export class RulesConsumer implements EventConsumer {
