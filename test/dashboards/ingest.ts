@@ -1,7 +1,6 @@
 /**
  * The data the dashboard queries run against: a real influxd (1.6.7, Debian package) holding what bmpwatch itself
- * wrote while ingesting the real captures of test/fixtures. Nothing is written to InfluxDB by hand except the alert
- * transitions (see ALERTS below).
+ * wrote while ingesting the real captures of test/fixtures. Nothing is written to InfluxDB by the test itself.
  *
  * 1. influxd on a free loopback port; the App (src/app.ts) with storage.influx enabled, metrics every second.
  * 2. Each capture is replayed over TCP from its own loopback address, so each is a route server of its own with a
@@ -9,9 +8,10 @@
  *    limits.initialDumpTimeoutSeconds (1 s here, as FRR sends no End-of-RIB), so the later messages count as
  *    announcements, changes and withdrawals in bmp_peer, as they would on a live route server.
  * 3. The FRR connections stay open (routers up); GoBGP's capture ends with a Termination (a router-down event).
- * 4. Alert transitions go through the App's history recorder, the path the alert manager's transitions take
- *    (HistoryRecorder.record → InfluxReporter.append → bmp_events).
- * 5. Wait until every measurement the dashboards read has points, and a few metrics snapshots after the replay.
+ * 4. The App's rules raise alerts on what the captures contain (see rulesConfig()); their transitions reach
+ *    bmp_events through the history recorder and InfluxReporter.append.
+ * 5. Wait until every measurement the dashboards read has points, alerts of every severity fired and one
+ *    resolved, and a few metrics snapshots after the replay.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -21,8 +21,8 @@ import { App } from '../../src/app.js';
 import { BMP_COMMON_HEADER_BYTES } from '../../src/bmp/framer.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { createLogger } from '../../src/observability/logger.js';
-import type { HistoryEvent } from '../../src/store/history-event.js';
-import { MEASUREMENTS } from '../../src/store/schema.js';
+import { SEVERITIES } from '../../src/config/rules-schema.js';
+import { FIELDS, MEASUREMENTS, TAGS } from '../../src/store/schema.js';
 import { systemClock } from '../../src/util/clock.js';
 import { connectRouter } from '../helpers/collector.js';
 import { defaultRegistry, sleep, waitFor } from '../helpers/daemons/process.js';
@@ -48,33 +48,41 @@ export const ROUTE_SERVERS = [
  */
 export const APPLIANCE = { router: 'rs-gobgp', peer: '100.64.1.11' } as const;
 
-/**
- * Alert transitions. The rules are being wired into the App by another change; until then the test records the
- * transitions the alert manager will record, through the same recorder (HistoryRecorder.record, which hands them
- * to InfluxReporter.append). Once the App raises alerts on these captures itself, enable the rules in
- * configText(), drop this list and keep the wait for alert events below.
- */
-function alerts(now: number): HistoryEvent[] {
-  const rs = ROUTE_SERVERS.find((r) => r.name === APPLIANCE.router);
-  if (!rs) throw new Error(`no route server ${APPLIANCE.router}`);
-  const on = (peer: string) => ({ router: rs.name, routerAddress: rs.address, peer, peerAs: 65000, peerBgpId: peer });
-  const a = on(APPLIANCE.peer);
-  return [
-    { ...a, time: now - 5_000, type: 'alert-firing', rule: 'unexpected-prefix', severity: 'warning', fingerprint: `unexpected-prefix/${APPLIANCE.peer}/10.0.0.0/8`, detail: '10.0.0.0/8 is outside the group' },
-    { ...a, time: now - 4_000, type: 'alert-firing', rule: 'route-flap', severity: 'critical', fingerprint: `route-flap/${APPLIANCE.peer}/10.128.1.16/32`, detail: 'figure of merit 6500' },
-    { ...a, time: now - 3_000, type: 'alert-resolved', rule: 'unexpected-prefix', severity: 'warning', fingerprint: `unexpected-prefix/${APPLIANCE.peer}/10.0.0.0/8`, detail: 'withdrawn' },
-    { ...a, time: now - 2_500, type: 'alert-firing', rule: 'as-path', severity: 'info', fingerprint: `as-path/${APPLIANCE.peer}/10.128.1.0/29`, detail: 'AS path prepended 3 times' },
-    { ...on('100.64.1.12'), time: now - 2_000, type: 'alert-firing', rule: 'unexpected-prefix', severity: 'warning', fingerprint: 'unexpected-prefix/100.64.1.12/192.0.2.0/24', detail: '192.0.2.0/24 is infrastructure' },
-    { ...on('100.64.1.12'), time: now - 1_000, type: 'alert-firing', rule: 'session-down', severity: 'critical', fingerprint: 'session-down/100.64.1.12', detail: 'down for 90 s' },
-  ];
-}
-
 export interface IngestedData {
   readonly influxd: Influxd;
   /** Time range for the dashboards' $timeFilter: covers everything written. */
   readonly from: number;
   readonly to: number;
   stop(): Promise<void>;
+}
+
+/**
+ * The App's rules raise the alerts (no alert is written by the test). The appliances of the captures (IBGP,
+ * AS 65000, 100.64.1.0/24 and 127.0.1.0/24) form one group that may announce /29s of 10.128.0.0/16 and /64s of
+ * 2001:db8:100::/48, so:
+ * - unexpected-prefix fires for the /32s they announce and resolves when they withdraw them (no hold-down here);
+ * - unexpected-peer fires, as info, for the core routers the route servers also peer with;
+ * - session-down (critical, no hold time here) fires for the GoBGP appliances that go down, and rs-incident when
+ *   the GoBGP route server loses all its peers at once.
+ * Every severity thus has a firing alert, and some alerts resolve: each dashboard query has data to return.
+ */
+function rulesConfig(): string[] {
+  return [
+    'applianceGroups:',
+    '  - name: appliances',
+    '    sessionRanges: [100.64.1.0/24, 127.0.1.0/24]',
+    '    sessionType: ibgp',
+    '    asns: [65000]',
+    '    allowPrivateAsns: true',
+    '    prefixes:',
+    '      ipv4: [{ prefix: 10.128.0.0/16, minLength: 29, maxLength: 29 }]',
+    '      ipv6: [{ prefix: 2001:db8:100::/48, minLength: 64, maxLength: 64 }]',
+    '    nextHopMustMatchSession: false',
+    'rules:',
+    '  unexpectedPeer: { severity: info }',
+    '  sessionDown: { holdSeconds: 0 }',
+    'alerts: { holdDownSeconds: 0, evaluationIntervalSeconds: 1 }',
+  ];
 }
 
 function configText(dataDir: string, influxUrl: string): string {
@@ -87,6 +95,7 @@ function configText(dataDir: string, influxUrl: string): string {
     '  allowedSources: [127.0.0.0/8]',
     '  names:',
     ...ROUTE_SERVERS.map((rs) => `    - { name: ${rs.name}, address: ${rs.address} }`),
+    ...rulesConfig(),
     'log: { level: warn }',
     'storage:',
     `  dataDir: ${JSON.stringify(dataDir)}`,
@@ -140,15 +149,22 @@ export async function ingestCaptures(): Promise<IngestedData> {
   });
   defaultRegistry.defer('close the route servers', () => sockets.forEach((socket) => socket.destroy()));
 
-  const recorder = app.storage?.recorder;
-  if (!recorder) throw new Error('the App has no history recorder');
-  for (const event of alerts(Date.now())) recorder.record(event);
-
   const query = (q: string) => influxd.rows(q, { db: DATABASE });
   for (const measurement of Object.values(MEASUREMENTS)) {
     await waitFor(async () => (await query(`SELECT count(*) FROM "${measurement}"`)).length > 0, { what: `points in ${measurement}`, timeoutMs: 20_000 });
   }
-  await waitFor(async () => (await query(`SELECT count(*) FROM "${MEASUREMENTS.events}" WHERE "type" = 'alert-resolved'`)).length > 0, { what: 'the alert events', timeoutMs: 20_000 });
+  const alertEvents = `SELECT count("${FIELDS.events.fingerprint}") FROM "${MEASUREMENTS.events}" WHERE "${TAGS.type}" =~ /^alert-/ GROUP BY "${TAGS.type}", "${TAGS.severity}"`;
+  // Each severity firing, and a resolution: what the alert panels show.
+  const wanted = [...SEVERITIES.map((severity) => `alert-firing/${severity}`), 'alert-resolved/'];
+  let seen: string[] = [];
+  await waitFor(
+    async () => {
+      const series = (await influxd.query(alertEvents, { db: DATABASE }))[0] ?? [];
+      seen = series.map((s) => `${s.tags?.[TAGS.type] ?? ''}/${s.tags?.[TAGS.severity] ?? ''}`);
+      return wanted.every((w) => seen.some((s) => s.startsWith(w)));
+    },
+    { what: `alert events raised by the rules (${wanted.join(', ')})`, timeoutMs: 20_000, describe: () => `seen: ${seen.join(', ')}` },
+  );
   // A few snapshots after the replay, so rates (differences between snapshots) have several points.
   await sleep(3_500 * METRICS_INTERVAL_SECONDS);
 
