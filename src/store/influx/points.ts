@@ -14,18 +14,26 @@ import { FIELDS, MEASUREMENTS, TAGS } from '../schema.js';
 
 const NS_PER_MS = 1_000_000n;
 
-/** Unique nanosecond timestamps for points of one millisecond (up to a million per ms). */
+/**
+ * Unique nanosecond timestamps for points of one millisecond (up to a million per ms). The sequence is kept per
+ * millisecond, not just for the last one: history events are stamped when their batch is flushed, statistics and
+ * snapshots when they happen, so stamps for the same millisecond arrive interleaved with others, and restarting
+ * the sequence would give two points the same timestamp (InfluxDB keeps only the last).
+ */
 export class NanoClock {
-  private lastMs = -1;
-  private seq = 0;
+  private readonly next = new Map<number, number>();
+
+  constructor(private readonly maxTracked = 100_000) {}
 
   stamp(ms: number): string {
-    if (ms === this.lastMs) this.seq++;
-    else {
-      this.lastMs = ms;
-      this.seq = 0;
+    const seq = this.next.get(ms) ?? 0;
+    this.next.set(ms, seq + 1);
+    if (this.next.size > this.maxTracked) {
+      // Milliseconds arrive in roughly increasing order, so the first inserted is the oldest.
+      const oldest = this.next.keys().next();
+      if (!oldest.done) this.next.delete(oldest.value);
     }
-    return (BigInt(ms) * NS_PER_MS + BigInt(this.seq % 1_000_000)).toString();
+    return (BigInt(ms) * NS_PER_MS + BigInt(seq % 1_000_000)).toString();
   }
 }
 
