@@ -44,8 +44,14 @@ const MAX_KNOWN_TYPE = 6;
 
 export class BmpFramer {
   private readonly maxMessageBytes: number;
-  /** Received bytes not yet framed, in arrival order. */
+  /** Received bytes not yet framed, in arrival order (while `partial` is unset). */
   private pieces: Buffer[] = [];
+  /**
+   * A message whose header has been read, being assembled: its first `pendingBytes` bytes (then `pieces` is
+   * empty). One buffer grown by doubling up to the message length, so a sender dripping one byte per TCP segment
+   * costs the bytes it sent, not a Buffer object (~100 bytes of heap) per byte.
+   */
+  private partial: Buffer | undefined;
   private pendingBytes = 0;
   /** Bytes needed before a frame can complete: the header, then the whole message once its length is known. */
   private needed = BMP_COMMON_HEADER_BYTES;
@@ -82,14 +88,15 @@ export class BmpFramer {
    */
   push(chunk: Uint8Array, onFrame: (frame: BmpFrame) => void, onResyncError?: (error: DecodeError) => void): DecodeError | null {
     if (this.failure) return this.failure;
-    // While a large message trickles in, keep the pieces and join them once, instead of on every chunk.
+    // While a large message trickles in, keep its bytes and join them once, instead of on every chunk.
     if (this.pendingBytes + chunk.byteLength < this.needed) {
-      this.pieces.push(Buffer.from(chunk)); // copied: the caller may reuse its buffer
-      this.pendingBytes += chunk.byteLength;
+      this.hold(chunk);
       return null;
     }
     const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const data = this.pieces.length === 0 ? view : Buffer.concat([...this.pieces, view]);
+    const held = this.partial === undefined ? this.pieces : [this.partial.subarray(0, this.pendingBytes)];
+    const data = held.length === 0 ? view : Buffer.concat([...held, view]);
+    this.partial = undefined;
     let pos = 0;
     this.needed = BMP_COMMON_HEADER_BYTES;
     while (data.length - pos >= BMP_COMMON_HEADER_BYTES) {
@@ -138,8 +145,32 @@ export class BmpFramer {
     const have = this.pendingBytes;
     this.failure = decodeError('framing', 'truncated', this.consumed, `stream ended inside a message: need ${this.needed} bytes, have ${have}`);
     this.pieces = [];
+    this.partial = undefined;
     this.pendingBytes = 0;
     return this.failure;
+  }
+
+  /** Keeps a chunk that does not complete the message (copied: the caller may reuse its buffer). */
+  private hold(chunk: Uint8Array): void {
+    const size = this.pendingBytes + chunk.byteLength;
+    if (this.needed === BMP_COMMON_HEADER_BYTES) {
+      // The common header is not complete: fewer than 6 bytes, in a few pieces.
+      this.pieces.push(Buffer.from(chunk));
+    } else {
+      if (this.partial === undefined || this.partial.length < size) {
+        const grown = Buffer.allocUnsafe(Math.min(this.needed, Math.max(size, 2 * (this.partial?.length ?? 0), 4096)));
+        if (this.partial === undefined) {
+          let at = 0;
+          for (const piece of this.pieces) at += piece.copy(grown, at);
+          this.pieces = [];
+        } else {
+          this.partial.copy(grown, 0, 0, this.pendingBytes);
+        }
+        this.partial = grown;
+      }
+      this.partial.set(chunk, this.pendingBytes);
+    }
+    this.pendingBytes = size;
   }
 
   private checkHeader(version: number, length: number, offset: number): DecodeError | null {
