@@ -1,27 +1,30 @@
 /**
  * `npm run bench`: prints the numbers behind BENCHMARKS.md. Targets are checked and reported here, never in tests.
  *
- * Sections (all by default; --only decode,rib,service,concurrent to pick):
+ * Sections (all by default; --only decode,rib,service,concurrent,history,alerts to pick):
  *   decode      decoder throughput, in process (bench/decode-bench.ts)
  *   rib         Peer Down of a 100k-route peer and heap per route, in process (bench/rib-bench.ts, child with --expose-gc)
  *   service     bmpwatch serve vs pmbmpd over loopback TCP, one ~1M-route stream each (bench/service-bench.ts)
  *   concurrent  the same, 100 router connections at once
  *   history     `bmpwatch history` latency with ~1M events stored, SQLite and InfluxDB; write rates (bench/history-bench.ts)
+ *   alerts      alert latency, BMP message written → webhook request at a receiver, p50/p99, with background churn
+ *               on a second BMP connection (bench/alert-latency-bench.ts)
  * Options: --quick (small sizes, a minute or so), --no-pmbmpd, --profile (an extra bmpwatch run under --cpu-prof,
  * top 10 self-time functions), --peers/--prefixes-per-peer/--churn/--runs (the decoder's stream), --service-*,
- * --connections, --conn-* and --timeout (see --help).
+ * --connections, --conn-*, --alerts-* and --timeout (see --help).
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { buildStream, runDecodeBench } from './decode-bench.js';
+import { runAlertLatencyBench } from './alert-latency-bench.js';
 import { runHistoryBench } from './history-bench.js';
 import { ensurePmbmpd } from './pmbmpd.js';
 import type { RibBenchReport } from './rib-bench.js';
 import { buildBenchStream, runBmpwatch, runPmbmpd, type BenchStream, type BmpwatchServiceResult, type IngestResult, type ServiceRunOptions, type StreamSpec } from './service-bench.js';
 
-const SECTIONS = ['decode', 'rib', 'service', 'concurrent', 'history'] as const;
+const SECTIONS = ['decode', 'rib', 'service', 'concurrent', 'history', 'alerts'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -43,6 +46,9 @@ interface Options {
   peerDownRoutes?: number;
   historyEvents?: number;
   influx: boolean;
+  alertsCount?: number;
+  alertsIntervalMs?: number;
+  alertsChurnRate?: number;
   timeout?: number;
 }
 
@@ -65,6 +71,9 @@ const program = new Command('bench')
   .option('--peer-down-routes <n>', 'rib bench: routes of the peer that goes down (default 100000)', Number)
   .option('--history-events <n>', 'history bench: events stored (default 1000000)', Number)
   .option('--no-influx', 'history bench: skip InfluxDB (SQLite only)')
+  .option('--alerts-count <n>', 'alerts bench: alerts measured (default 500; --quick 150)', Number)
+  .option('--alerts-interval-ms <n>', 'alerts bench: milliseconds between two alerts (default 40)', Number)
+  .option('--alerts-churn-rate <n>', 'alerts bench: background churn, BMP messages per second (default 2000)', Number)
   .option('--timeout <seconds>', 'per collector run (default 180)', Number)
   .parse();
 const options = program.opts<Options>();
@@ -341,6 +350,49 @@ async function historySection(events: number): Promise<void> {
   }
 }
 
+async function alertsSection(): Promise<void> {
+  const churnPeers = quick ? 10 : 20;
+  const churnPrefixesPerPeer = quick ? 2000 : 5000;
+  const r = await runAlertLatencyBench({
+    alerts: options.alertsCount ?? (quick ? 150 : 500),
+    warmup: 20,
+    intervalMs: options.alertsIntervalMs ?? 40,
+    churnRate: options.alertsChurnRate ?? 2000,
+    churnPeers,
+    churnPrefixesPerPeer,
+    timeoutMs: (options.timeout ?? 180) * 1000,
+    log,
+  });
+  const c = r.churn;
+  console.log(`\n# alerts: latency from the BMP message to the webhook request (bmpwatch serve, embedded store, one signed webhook target)`);
+  console.log(
+    `background churn on a second connection: ${churnPeers} peers x ${fmt(churnPrefixesPerPeer, 0)} prefixes (${fmt(c.initialPrefixes, 0)} prefixes in ${fmt(c.initialSeconds, 1)} s, settled ${fmt(c.settleSeconds, 1)} s), ` +
+      `then ${fmt(c.targetRate, 0)} messages/s (collector counted ${fmt(c.ingestedRate, 0)}/s)`,
+  );
+  if (!r.ok && r.measured === 0) {
+    console.log(`FAILED: ${r.error ?? 'unknown error'}`);
+    targets.push({ name: 'alert latency p99, BMP write → webhook request', value: 'failed', target: '< 50 ms', met: false });
+    return;
+  }
+  const line = (label: string, p: { p50: number; p99: number; max: number }): void => console.log(`${label.padEnd(44)} p50 ${fmt(p.p50).padStart(6)} ms  p99 ${fmt(p.p99).padStart(7)} ms  max ${fmt(p.max).padStart(7)} ms`);
+  console.log(`${fmt(r.measured, 0)} alerts measured (${r.missing} missing)${r.error ? `: ${r.error}` : ''}`);
+  line('sender write → webhook request', r.sender);
+  line('collector receive (firstSeen) → request', r.collector);
+  line('  of which receive → alert fired (rules)', r.rules);
+  line('  of which fired → request (delivery)', r.delivery);
+  console.log(
+    `collector CPU ${fmt(r.collectorCpu, 2)} cores; event-loop delay p99 ${fmt(r.collectorLoopDelay.p99)} ms, max ${fmt(r.collectorLoopDelay.max)} ms (bench process: p99 ${fmt(r.benchLoopDelay.p99)} ms, max ${fmt(r.benchLoopDelay.max)} ms); ` +
+      `load average ${fmt(r.loadAverage.before, 2)} → ${fmt(r.loadAverage.after, 2)}, CPU pressure ${fmt(r.cpuPressure)}%`,
+  );
+  console.log(`alert latency p99 (sender write → webhook request) (target < 50 ms): ${verdict(r.ok && r.sender.p99 < 50)}`);
+  targets.push({
+    name: `alert latency p99, BMP write → webhook request, ${fmt(c.targetRate, 0)} churn messages/s in the background`,
+    value: `p50 ${fmt(r.sender.p50)} ms, p99 ${fmt(r.sender.p99)} ms (load average ${fmt(r.loadAverage.after, 2)})`,
+    target: '< 50 ms',
+    met: r.ok && r.sender.p99 < 50,
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -378,6 +430,7 @@ async function main(): Promise<void> {
   if (sections.has('concurrent')) await concurrentSection(connections, connSpec, pmbmpdPath, runOptions);
   if (options.profile) await profileSection(serviceSpec, runOptions);
   if (sections.has('history')) await historySection(options.historyEvents ?? (quick ? 100_000 : 1_000_000));
+  if (sections.has('alerts')) await alertsSection();
 
   console.log(`\n# targets${quick ? ' (--quick: at the small scale)' : ''}`);
   for (const t of targets) {
