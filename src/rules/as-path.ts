@@ -8,10 +8,17 @@
  *   rules.asPath.extraAllowedAsns), no AS_SET unless allowAsSets, and private AS numbers (RFC 6996) only when the
  *   group has allowPrivateAsns.
  *
+ * Exporter quirk: FRR 8.4 encodes post-policy Route Monitoring as if it sent the route to the peer it came from,
+ * so an EBGP appliance's post-policy path starts with the route server's own AS. A leading route-server AS in a
+ * post-policy path of an EBGP session (the AS from the route server's OPEN in the Peer Up) is therefore not the
+ * appliance's: it is left out (a path the appliance sent with the route server's AS would be a loop, and the
+ * pre-policy view still shows it).
+ *
  * Key: appliance + prefix. Severity: critical when a violating route was accepted (post-policy Adj-RIB-In),
  * warning when seen only pre-policy. Parameters (rules.asPath, per group rules.groups[].asPath): enabled (true),
  * ebgpMaxLength (1), extraAllowedAsns ([]), allowAsSets (false).
  */
+import type { AsPathSegment } from '../bgp/types.js';
 import { isPrivateAsn } from '../config/schema.js';
 import { describeWhere, firstSeen, lastSeen, routeRule, routerNames } from './route-rule.js';
 import type { RouteEntry } from './routing-state.js';
@@ -20,9 +27,17 @@ import { attributeSummary, peerSummary, type Rule } from './types.js';
 
 const TABLES = new Set(['adj-rib-in-pre', 'adj-rib-in-post'] as const);
 
-/** What is wrong with a route's AS_PATH; empty when nothing is. */
-export function asPathProblems(entry: RouteEntry, group: GroupSettings): string[] {
+/** The path as the appliance sent it: without the route server's own AS that FRR prepends post-policy (above). */
+function applianceSegments(entry: RouteEntry, localAs: number | undefined): readonly AsPathSegment[] {
   const segments = entry.attributes.asPath;
+  const first = segments[0];
+  if (entry.table !== 'adj-rib-in-post' || localAs === undefined || localAs === entry.peer.as || first?.type !== 'AS_SEQUENCE' || first.asns[0] !== localAs) return segments;
+  return first.asns.length === 1 ? segments.slice(1) : [{ ...first, asns: first.asns.slice(1) }, ...segments.slice(1)];
+}
+
+/** What is wrong with a route's AS_PATH; empty when nothing is. `localAs`: the route server's AS on that session. */
+export function asPathProblems(entry: RouteEntry, group: GroupSettings, localAs?: number): string[] {
+  const segments = group.config.sessionType === 'ebgp' ? applianceSegments(entry, localAs) : entry.attributes.asPath;
   const asns = segments.flatMap((segment) => segment.asns);
   if (group.config.sessionType === 'ibgp') {
     return asns.length === 0 ? [] : [`IBGP appliances must send an empty AS_PATH, not "${entry.attributes.asPathText}"`];
@@ -51,9 +66,10 @@ export function asPathRule(): Rule {
   return routeRule({
     id: 'as-path',
     tables: TABLES,
-    evaluate(entries, appliance) {
+    evaluate(entries, appliance, ctx) {
       const group = appliance.group;
-      const bad = entries.map((entry) => ({ entry, problems: asPathProblems(entry, group) })).filter((item) => item.problems.length > 0);
+      const localAs = (entry: RouteEntry): number | undefined => ctx.view.router(entry.routerId)?.peers.get(entry.peer.key)?.localAs;
+      const bad = entries.map((entry) => ({ entry, problems: asPathProblems(entry, group, localAs(entry)) })).filter((item) => item.problems.length > 0);
       if (bad.length === 0) return [];
       const main = bad.find((item) => item.entry.table === 'adj-rib-in-post') ?? bad[0];
       const accepted = bad.some((item) => item.entry.table === 'adj-rib-in-post');

@@ -17,6 +17,11 @@
  *   only announces (the collector flushes a peer's routes at every Peer Down, reset and lost BMP session), and FRR
  *   8.4 sends no End-of-RIB for a session that comes up while its BMP session is up, so that window lasts
  *   limits.initialDumpTimeoutSeconds (10 min) after every such Peer Up: a prefix flapping in it was missed;
+ * - not a post-policy withdrawal while the session's pre-policy Adj-RIB-In still holds the route: the appliance did
+ *   not withdraw it. GoBGP 3.10 sends such withdrawals (post-policy and Loc-RIB, no pre-policy ones) just before a
+ *   Peer Down and when it shuts down, so they are part of the session ending. An appliance's withdrawal is seen
+ *   pre-policy (FRR sends post-policy first, then pre-policy: the pre-policy one counts) or, without pre-policy
+ *   monitoring, only post-policy (then it counts);
  * - one event seen on several route servers, or in both the pre- and post-policy view, counts once: reports of
  *   the same kind within dedupeWindowSeconds (10) from sources (route server + table) that have not reported
  *   since are the same event.
@@ -47,6 +52,14 @@ const FORGET_BELOW = 1;
 function scaleOf(appliance: Appliance): MeritScale {
   const params = appliance.group.params.routeFlap;
   return { halfLifeMs: params.halfLifeSeconds * 1000, maxPenalty: params.maxPenalty };
+}
+
+/** Whether the session's pre-policy Adj-RIB-In still holds the prefix (see "not a post-policy withdrawal" above). */
+function heldPrePolicy(ctx: RuleContext, routerId: string, peerKey: string, prefix: string): boolean {
+  for (const entry of ctx.view.entries(prefix)) {
+    if (entry.table === 'adj-rib-in-pre' && entry.routerId === routerId && entry.peer.key === peerKey) return true;
+  }
+  return false;
 }
 
 export function routeFlapRule(): Rule {
@@ -83,6 +96,7 @@ export function routeFlapRule(): Rule {
       let kind: Kind;
       if (event.type === 'route-withdrawn') {
         if (event.cause !== 'withdraw' && event.cause !== 'treat-as-withdraw') return [];
+        if (event.table === 'adj-rib-in-post' && heldPrePolicy(ctx, event.router.id, event.peer.key, event.prefix)) return [];
         kind = 'withdrawal';
       } else {
         kind = event.type === 'route-changed' ? 'attribute-change' : 'readvertisement';

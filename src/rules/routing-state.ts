@@ -59,6 +59,11 @@ export interface PeerView {
   readonly since: number;
   readonly appliance: Appliance | undefined;
   readonly lastDown?: PeerDownInfo;
+  /**
+   * The route server's own AS on this session, from the 4-octet AS capability of the OPEN it sent (Peer Up).
+   * FRR 8.4 encodes post-policy Route Monitoring of EBGP peers as if sending to them: its own AS prepended.
+   */
+  readonly localAs?: number;
   /** Indexed routes per table (appliance tables only). */
   routeCount(table: ApplianceTable): number;
 }
@@ -113,6 +118,7 @@ interface MutablePeer extends PeerView {
   since: number;
   appliance: Appliance | undefined;
   lastDown?: PeerDownInfo;
+  localAs?: number;
   readonly counts: Record<ApplianceTable, number>;
   /** Whether this peer went down as part of a burst that is now an incident (cleared on Peer Up). */
 }
@@ -272,6 +278,8 @@ export class RoutingState implements RoutingView {
         if (peer.state !== 'up') router.upPeers += peer.ref.isLocal ? 0 : 1;
         peer.state = 'up';
         peer.since = now;
+        const fourOctetAs = event.sentCapabilities.find((capability) => capability.type === 'four-octet-as');
+        if (fourOctetAs?.type === 'four-octet-as') peer.localAs = fourOctetAs.as;
         this.endIncidentIfRecovered(router, now);
         return undefined;
       }
