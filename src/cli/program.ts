@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runAlerts, runSilenceAdd, runSilenceExpire, runSilenceList } from './alerts.js';
 import { runCheckConfig } from './check-config.js';
 import { runDecode } from './decode.js';
+import { DEFAULT_DEMO_APPLIANCE, runDemo } from './demo.js';
 import { DEFAULT_HISTORY_LIMIT, runHistory, runPrefixes } from './history.js';
 import { runPeers, runRoutes } from './live.js';
 import { runServe } from './serve.js';
@@ -20,6 +21,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('BMP collector and anomaly detector for BGP route servers')
     .version('0.1.0')
     .showHelpAfterError();
+
+  program
+    .command('demo')
+    .description("replay BMP recorded from a real FRR route server with misbehaving appliances into a temporary collector; print the alerts and one appliance's history")
+    .option('--appliance <name>', 'whose history to print (fw-good, fw-leak, fw-nexthop, fw-flap, fw-churn, 127.0.52.200)', DEFAULT_DEMO_APPLIANCE)
+    .action(async (opts: { appliance: string }) => {
+      setExitCode(await runDemo({ appliance: opts.appliance }, { stdout: process.stdout, stderr: process.stderr, env: process.env, now: () => Date.now() }));
+    });
 
   program
     .command('decode')
