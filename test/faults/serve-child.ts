@@ -8,7 +8,8 @@
  *   await serve.get('/api/routers'); await serve.metrics();
  *   await serve.kill('SIGKILL');                     then ServeChild.start() again with the same dir: same ports
  *
- * Only processes started here are ever signalled, by PID.
+ * Only processes started here are ever signalled, by PID. BMPWATCH_FAULTS_MAIN runs another build's main.js (e.g.
+ * a copy of dist/ with one module from before a fix, to check that a test catches the bug).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../helpers/ports.js';
 
-export const MAIN = resolve('dist/src/main.js');
+export const MAIN = process.env.BMPWATCH_FAULTS_MAIN ?? resolve('dist/src/main.js');
 
 export interface LogLine {
   readonly level: number;
