@@ -101,7 +101,7 @@ appliances:
 rules:
   routeFlap: { halfLifeSeconds: 60, clearThreshold: 2900 }
   sessionChurn: { halfLifeSeconds: 60, clearThreshold: 2500, countWindowSeconds: 20 }
-  feedHealth: { statsIntervalSeconds: 2, statsIntervalFactor: 5, rejectedPrefixesWindowSeconds: 10, incidentWindowSeconds: 1 }
+  feedHealth: { statsIntervalSeconds: 2, statsIntervalFactor: 5, rejectedPrefixesWindowSeconds: 20, incidentWindowSeconds: 1 }
 alerts:
   holdDownSeconds: 1
   evaluationIntervalSeconds: 1
