@@ -191,6 +191,9 @@ const TABLE_INDEX: Readonly<Record<RibTable, number>> = {
   'adj-rib-out-post': 4,
 };
 
+/** A pause this long in a peer's route messages ends its initial dump (see RouterRib.isInitialSync). */
+export const INITIAL_DUMP_QUIET_MS = 10_000;
+
 export interface PeerState {
   ref: PeerRef;
   state: PeerSessionState;
@@ -205,6 +208,10 @@ export interface PeerState {
   readonly counts: Map<RibTable, PrefixCount>;
   /** "table|afi|safi" keys whose End-of-RIB has arrived in this session. */
   readonly endOfRib: Set<string>;
+  /** Arrival of this session's last Route Monitoring message (a pause ends the initial dump; see isInitialSync). */
+  lastRouteAt?: number;
+  /** The initial dump of this session is over for every table (a quiet gap or the timeout ended it). */
+  dumpOver: boolean;
   /** Storage behind `tables`; internal. */
   readonly routes: PeerRoutes;
 }
@@ -285,10 +292,19 @@ export class RouterRib {
     this.router = Object.freeze({ ...this.router, name });
   }
 
-  /** Whether routes of this peer/table/family are still part of the initial dump at `now`. */
+  /**
+   * Whether routes of this peer/table/family are still part of the initial dump at `now`. The dump ends at its
+   * End-of-RIB, or when the peer's route messages pause for INITIAL_DUMP_QUIET_MS (a dump streams without pauses;
+   * FRR sends no End-of-RIB for a session that comes up while BMP is connected), or at the configured timeout.
+   */
   isInitialSync(peer: PeerState, table: RibTable, afi: number, safi: number, now: number): boolean {
-    if (peer.endOfRib.has(`${table}|${afi}|${safi}`)) return false;
-    return now - peer.since < this.options.initialDumpTimeoutMs;
+    if (peer.dumpOver || peer.endOfRib.has(`${table}|${afi}|${safi}`)) return false;
+    const quiet = peer.lastRouteAt !== undefined && now - peer.lastRouteAt >= INITIAL_DUMP_QUIET_MS;
+    if (quiet || now - peer.since >= this.options.initialDumpTimeoutMs) {
+      peer.dumpOver = true;
+      return false;
+    }
+    return true;
   }
 
   apply(message: BmpMessage, now: number): void {
@@ -380,6 +396,7 @@ export class RouterRib {
         tables: new Map(),
         counts: new Map(),
         endOfRib: new Set(),
+        dumpOver: false,
         routes: new PeerRoutes(),
       };
       this.peerStates.set(key, peer);
@@ -422,6 +439,7 @@ export class RouterRib {
     // Once per message, not per prefix: the sync state depends only on table and family.
     const syncV4 = this.isInitialSync(peer, tableName, 1, 1, now);
     const syncV6 = this.isInitialSync(peer, tableName, 2, 1, now);
+    peer.lastRouteAt = now;
     for (const nlri of update.withdrawn) {
       const key = routeKey(nlri);
       const slot = routes.index.get(key);
@@ -507,6 +525,8 @@ export class RouterRib {
     peer.since = now;
     peer.lastUp = message;
     peer.endOfRib.clear();
+    peer.dumpOver = false;
+    peer.lastRouteAt = undefined;
     this.emit({
       type: 'peer-up',
       router: this.router,
@@ -537,6 +557,8 @@ export class RouterRib {
     peer.state = 'down';
     peer.since = now;
     peer.endOfRib.clear();
+    peer.dumpOver = false;
+    peer.lastRouteAt = undefined;
   }
 
   private emitPeerDown(

@@ -3,7 +3,7 @@ import { BmpSessionDecoder } from '../../../src/bmp/decode.js';
 import { BmpFramer } from '../../../src/bmp/framer.js';
 import { AttributeStore } from '../../../src/rib/attribute-store.js';
 import type { CollectorEvent } from '../../../src/rib/events.js';
-import { RouterRib } from '../../../src/rib/router-rib.js';
+import { INITIAL_DUMP_QUIET_MS, RouterRib } from '../../../src/rib/router-rib.js';
 import { encodeUpdate } from '../../../src/encode/bgp-encode.js';
 import { encodeRouteMonitoring } from '../../../src/encode/bmp-encode.js';
 import { endOfRib, peer, peerDown, peerUp, routes, withdraw } from '../../helpers/bmp-builders.js';
@@ -153,6 +153,27 @@ describe('RouterRib', () => {
     advance(10_001);
     feed(routes(appliance, ['2001:db8:100:3::/64']));
     expect(events.at(-1)).toMatchObject({ prefix: '2001:db8:100:3::/64', initialSync: false });
+  });
+
+  it('ends the initial dump at a pause in the peer\'s routes (FRR sends no End-of-RIB for a session that comes up live)', () => {
+    const { events, feed, advance } = setup({ timeoutMs: 600_000 });
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29']));
+    advance(2_000);
+    feed(routes(appliance, ['10.128.1.8/29']));
+    advance(INITIAL_DUMP_QUIET_MS);
+    feed(routes(appliance, ['10.128.1.16/29']));
+    advance(1_000);
+    feed(routes(appliance, ['10.128.1.24/29']));
+    const announced = events.filter((e) => e.type === 'route-announced').map((e) => e.type === 'route-announced' && [e.prefix, e.initialSync]);
+    expect(announced).toEqual([
+      ['10.128.1.0/29', true],
+      ['10.128.1.8/29', true],
+      ['10.128.1.16/29', false],
+      ['10.128.1.24/29', false],
+    ]);
+    // A new session (a Peer Up while up) starts a new dump.
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.32/29']));
+    expect(events.at(-1)).toMatchObject({ prefix: '10.128.1.32/29', initialSync: true });
   });
 
   it('flushes everything when the BMP session ends: router-down, then every route, no ghosts', () => {
