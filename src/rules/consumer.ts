@@ -137,7 +137,7 @@ export class RulesConsumer implements EventConsumer {
     const transitions = this.engine.tick(now);
     this.logRuleErrors(undefined);
     this.apply(transitions, now);
-    this.deliver(this.alerts.tick(now));
+    this.atomically(() => this.deliver(this.alerts.tick(now)));
     this.queue.prune(now - this.config.alerts.resolvedRetentionSeconds * 1000);
   }
 
@@ -172,7 +172,17 @@ export class RulesConsumer implements EventConsumer {
 
   private apply(transitions: readonly Transition[], now: number): void {
     if (transitions.length === 0) return;
-    this.deliver(this.alerts.apply(transitions, now));
+    this.atomically(() => this.deliver(this.alerts.apply(transitions, now)));
+  }
+
+  /**
+   * An alert recorded as notified and the deliveries of that notification are stored in one transaction (when the
+   * queue shares the alert state's store): killed between the two, a collector would restart with an alert it
+   * believes it sent, re-asserted by the route server's table without a new notification, and never delivered.
+   */
+  private atomically(fn: () => void): void {
+    if (this.queue.atomically) this.queue.atomically(fn);
+    else fn();
   }
 
   private deliver(notifications: readonly AlertNotification[]): void {

@@ -54,6 +54,11 @@ export interface DeliveryQueue {
   get(id: string): Delivery | undefined;
   /** Forget finished (delivered or failed) deliveries older than `before`. */
   prune(before: number): void;
+  /**
+   * Runs `fn` as one transaction: its writes to this queue, and to whatever shares the queue's store (the alert
+   * state, in the embedded store), are all kept or none is. Optional (nothing to make atomic in memory).
+   */
+  atomically?<T>(fn: () => T): T;
 }
 
 export class InMemoryDeliveryQueue implements DeliveryQueue {

@@ -83,7 +83,7 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
   private readonly statements;
 
   constructor(
-    db: SqliteDatabase,
+    private readonly db: SqliteDatabase,
     private readonly maxPending = 10_000,
   ) {
     this.statements = {
@@ -144,5 +144,9 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
 
   prune(before: number): void {
     this.statements.prune.run(before);
+  }
+
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 }
