@@ -1,7 +1,8 @@
 /**
  * The collector's own metrics, exposed in Prometheus text format at /metrics. Names follow Prometheus
- * conventions (_total for counters, units in names). Labels are bounded: router ids come from the allow-listed
- * connections, error codes from a closed set.
+ * conventions (_total for counters, units in names). Labels are bounded: `router` is the address of an allow-listed
+ * route server (not its connection's address:port, which changes on every reconnect), error codes come from a
+ * closed set.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 

@@ -132,7 +132,7 @@ describe('hostile and heavy connections against the live listener', () => {
     console.log(`disallowed flood: ${FLOOD_CONNECTIONS} connections (${connected} completed the TCP handshake) in ${seconds.toFixed(1)} s, ${(FLOOD_CONNECTIONS / seconds).toFixed(0)}/s`);
     expect(counters(after).notAllowed - counters(before).notAllowed).toBe(FLOOD_CONNECTIONS);
     expect(counters(after).accepted).toBe(counters(before).accepted);
-    expect(after.sum('bmpwatch_messages_total')).toBe(before.sum('bmpwatch_messages_total') + (after.sum('bmpwatch_messages_total', { router: good.id }) - before.sum('bmpwatch_messages_total', { router: good.id })));
+    expect(after.sum('bmpwatch_messages_total')).toBe(before.sum('bmpwatch_messages_total') + (after.sum('bmpwatch_messages_total', { router: good.socket.localAddress ?? '' }) - before.sum('bmpwatch_messages_total', { router: good.socket.localAddress ?? '' })));
     expect(counters(after).decodeErrors).toBe(counters(before).decodeErrors);
     expect((await get<RouterView[]>('/api/routers')).map((r) => r.id)).toEqual([good.id]);
     // Each refusal is logged (not rate-limited; see the report).

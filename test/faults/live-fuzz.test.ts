@@ -239,9 +239,9 @@ describe('mutation fuzzing of the live listener from real captures', () => {
     // Errors counted exactly, per layer and code, and every message decoded counted.
     expect(Object.fromEntries([...grown].sort())).toEqual(Object.fromEntries([...expectedErrors].sort()));
     // The good router sent Initiation, Peer Up and `announced` Route Monitoring messages.
-    const goodMessages = after.sum('bmpwatch_messages_total', { router: good.id });
+    const goodMessages = after.sum('bmpwatch_messages_total', { router: good.socket.localAddress ?? '' });
     expect(goodMessages).toBe(2 + goodReport.announced);
-    expect(after.sum('bmpwatch_messages_total') - messagesBefore).toBe(expectedMessages + goodMessages - before.sum('bmpwatch_messages_total', { router: good.id }));
+    expect(after.sum('bmpwatch_messages_total') - messagesBefore).toBe(expectedMessages + goodMessages - before.sum('bmpwatch_messages_total', { router: good.socket.localAddress ?? '' }));
 
     // The good router's session was never disturbed.
     expect(goodReport.failure).toBeUndefined();
