@@ -7,7 +7,7 @@
  * `bmpwatch_history_events_dropped_total` and a rate-limited log line), never silently.
  */
 import type { EventConsumer } from '../app.js';
-import { addressInCidr } from '../config/cidr.js';
+import { addressInCidr, parseCidr } from '../config/cidr.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { CollectorEvent, PeerRef } from '../rib/events.js';
@@ -34,12 +34,31 @@ export interface RecorderStats {
   buffered: number;
 }
 
-/** Is a peer an appliance: inside an appliance group's session ranges, or a configured appliance? */
+/** Peers remembered by the appliance matcher; a route server has at most a few thousand. */
+const MAX_REMEMBERED_PEERS = 100_000;
+
+/**
+ * Is a peer an appliance: inside an appliance group's session ranges, or a configured appliance? Called for every
+ * route event, so ranges are parsed once and each peer's answer is remembered.
+ */
 export function appliancePeerMatcher(config: Config): (peer: PeerRef) => boolean {
-  const ranges = config.applianceGroups.flatMap((group) => group.sessionRanges);
+  const ranges = config.applianceGroups.flatMap((group) => group.sessionRanges).flatMap((text) => {
+    const cidr = parseCidr(text);
+    return typeof cidr === 'string' ? [] : [cidr];
+  });
   const addresses = new Set((config.appliances ?? []).flatMap((appliance) => appliance.addresses ?? []));
   const bgpIds = new Set((config.appliances ?? []).flatMap((appliance) => (appliance.bgpId ? [appliance.bgpId] : [])));
-  return (peer) => addresses.has(peer.address) || bgpIds.has(peer.bgpId) || ranges.some((cidr) => addressInCidr(peer.address, cidr));
+  const answers = new Map<string, boolean>();
+  return (peer) => {
+    const key = `${peer.address}|${peer.bgpId}`;
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      answer = addresses.has(peer.address) || bgpIds.has(peer.bgpId) || ranges.some((cidr) => addressInCidr(peer.address, cidr));
+      if (answers.size >= MAX_REMEMBERED_PEERS) answers.clear();
+      answers.set(key, answer);
+    }
+    return answer;
+  };
 }
 
 export function historyMappingOptions(config: Config): HistoryMappingOptions {
@@ -47,12 +66,17 @@ export function historyMappingOptions(config: Config): HistoryMappingOptions {
 }
 
 const DROP_LOG_INTERVAL_MS = 10_000;
+/** Events per synchronous write: a few milliseconds of SQLite work. */
+const WRITE_SLICE = 500;
 
 export class HistoryRecorder implements EventConsumer {
   readonly name = 'history';
   private pending: HistoryEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastDropLog = 0;
+  private flushScheduled = false;
+  private writing: HistoryEvent[] = [];
+  private writeOffset = 0;
   private readonly counters: RecorderStats = { recorded: 0, written: 0, dropped: 0, failed: 0, buffered: 0 };
 
   constructor(
@@ -76,7 +100,7 @@ export class HistoryRecorder implements EventConsumer {
 
   /** Records an event that does not come from the collector (alert transitions). */
   record(record: HistoryEvent): void {
-    if (this.pending.length >= this.options.maxBufferedEvents) {
+    if (this.buffered() >= this.options.maxBufferedEvents) {
       this.counters.dropped++;
       const now = record.time;
       if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {
@@ -90,10 +114,49 @@ export class HistoryRecorder implements EventConsumer {
     if (this.pending.length >= this.options.batchSize) this.flush();
   }
 
+  /**
+   * Writes what is buffered, WRITE_SLICE events per turn of the event loop: the SQLite sink writes synchronously,
+   * and one 5,000-row transaction would hold up ingestion (and alert delivery) for tens of milliseconds.
+   */
   flush(): void {
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
+    if (this.buffered() === 0 || this.flushScheduled) return;
+    this.writeSlice();
+    if (this.buffered() > 0) this.scheduleSlice();
+  }
+
+  /** Events waiting: being written plus newly recorded. */
+  private buffered(): number {
+    return this.pending.length + this.writing.length - this.writeOffset;
+  }
+
+  /** Writes everything buffered now (shutdown). */
+  private flushAll(): void {
+    while (this.buffered() > 0) this.writeSlice();
+  }
+
+  private scheduleSlice(): void {
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.buffered() === 0) return;
+      this.writeSlice();
+      if (this.buffered() > 0) this.scheduleSlice();
+    });
+  }
+
+  private writeSlice(): void {
+    if (this.writeOffset >= this.writing.length) {
+      // Take what was recorded so far; new events go to a fresh array (no copying of a large buffer per slice).
+      this.writing = this.pending;
+      this.pending = [];
+      this.writeOffset = 0;
+    }
+    const batch = this.writing.slice(this.writeOffset, this.writeOffset + WRITE_SLICE);
+    this.writeOffset += batch.length;
+    if (this.writeOffset >= this.writing.length) {
+      this.writing = [];
+      this.writeOffset = 0;
+    }
     try {
       this.sink.append(batch);
       this.counters.written += batch.length;
@@ -104,13 +167,13 @@ export class HistoryRecorder implements EventConsumer {
   }
 
   stats(): RecorderStats {
-    return { ...this.counters, buffered: this.pending.length };
+    return { ...this.counters, buffered: this.buffered() };
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.flush();
+    this.flushAll();
     await this.sink.close();
   }
 }
