@@ -8,11 +8,10 @@
  *   rules.asPath.extraAllowedAsns), no AS_SET unless allowAsSets, and private AS numbers (RFC 6996) only when the
  *   group has allowPrivateAsns.
  *
- * Exporter quirk: FRR 8.4 encodes post-policy Route Monitoring as if it sent the route to the peer it came from,
- * so an EBGP appliance's post-policy path starts with the route server's own AS. A leading route-server AS in a
- * post-policy path of an EBGP session (the AS from the route server's OPEN in the Peer Up) is therefore not the
- * appliance's: it is left out (a path the appliance sent with the route server's AS would be a loop, and the
- * pre-policy view still shows it).
+ * Exporter quirk: FRR 8.4 encodes Route Monitoring (pre- and post-policy) as if it sent the route to the peer it
+ * came from, so an EBGP appliance's path starts with the route server's own AS ("64500 65101" for "65101"). One
+ * leading route-server AS (the AS of the route server's OPEN in the Peer Up) in a path of an EBGP session is
+ * therefore left out: the appliance cannot have sent it (the route server would drop its own AS as a loop).
  *
  * Key: appliance + prefix. Severity: critical when a violating route was accepted (post-policy Adj-RIB-In),
  * warning when seen only pre-policy. Parameters (rules.asPath, per group rules.groups[].asPath): enabled (true),
@@ -27,11 +26,11 @@ import { attributeSummary, peerSummary, type Rule } from './types.js';
 
 const TABLES = new Set(['adj-rib-in-pre', 'adj-rib-in-post'] as const);
 
-/** The path as the appliance sent it: without the route server's own AS that FRR prepends post-policy (above). */
+/** The path as the appliance sent it: without the route server's own AS that FRR puts in front (above). */
 function applianceSegments(entry: RouteEntry, localAs: number | undefined): readonly AsPathSegment[] {
   const segments = entry.attributes.asPath;
   const first = segments[0];
-  if (entry.table !== 'adj-rib-in-post' || localAs === undefined || localAs === entry.peer.as || first?.type !== 'AS_SEQUENCE' || first.asns[0] !== localAs) return segments;
+  if (localAs === undefined || localAs === entry.peer.as || first?.type !== 'AS_SEQUENCE' || first.asns[0] !== localAs) return segments;
   return first.asns.length === 1 ? segments.slice(1) : [{ ...first, asns: first.asns.slice(1) }, ...segments.slice(1)];
 }
 

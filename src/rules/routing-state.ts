@@ -61,7 +61,7 @@ export interface PeerView {
   readonly lastDown?: PeerDownInfo;
   /**
    * The route server's own AS on this session, from the 4-octet AS capability of the OPEN it sent (Peer Up).
-   * FRR 8.4 encodes post-policy Route Monitoring of EBGP peers as if sending to them: its own AS prepended.
+   * FRR 8.4 encodes Route Monitoring of EBGP peers as if sending to them: its own AS in front of the path.
    */
   readonly localAs?: number;
   /** Indexed routes per table (appliance tables only). */

@@ -1,7 +1,7 @@
 /**
  * Rules against exporter behaviour found by the topology suite (test/e2e), with the event sequences seen there:
- * - FRR 8.4 post-policy Route Monitoring of an EBGP appliance carries FRR's own AS in front of the path
- *   ("64500 65101" post-policy, "65101" pre-policy): as-path must not fire for it.
+ * - FRR 8.4 Route Monitoring (pre- and post-policy) of an EBGP appliance carries FRR's own AS in front of the path
+ *   ("64500 65101" where the appliance sent "65101"; GoBGP shows "65101"): as-path must not fire for it.
  * - GoBGP 3.10 withdraws an appliance's routes post-policy (not pre-policy) right before its Peer Down and when it
  *   shuts down: route-flap must not count those as the appliance's withdrawals.
  */
@@ -28,23 +28,24 @@ function peerUpWithLocalAs(h: ReturnType<typeof harness>, p: PeerRef, rs: Router
   });
 }
 
-describe('as-path with FRR post-policy paths of EBGP appliances', () => {
+describe('as-path with FRR\'s paths of EBGP appliances', () => {
   const rs = router('rs1');
 
-  it('leaves out the route server\'s own AS in front of a post-policy path (FRR encodes it as if sending)', () => {
+  it('leaves out the route server\'s own AS in front of the path (FRR encodes it as if sending), pre- and post-policy', () => {
     const h = harness();
     peerUpWithLocalAs(h, LB1, rs, RS_AS);
-    h.announce(LB1, '10.128.128.0/29', { rs, attributes: attrs({ nextHop: LB1.address, asPath: [64512] }) });
     h.announce(LB1, '10.128.128.0/29', { rs, table: 'adj-rib-in-post', attributes: attrs({ nextHop: LB1.address, asPath: [RS_AS, 64512] }) });
+    h.announce(LB1, '10.128.128.0/29', { rs, attributes: attrs({ nextHop: LB1.address, asPath: [RS_AS, 64512] }) });
+    h.announce(LB1, '10.128.128.8/29', { rs, attributes: attrs({ nextHop: LB1.address, asPath: [64512] }) });
     expect(h.alertsOf('as-path').size).toBe(0);
   });
 
-  it('still fires for what follows it, and for the route server\'s AS pre-policy', () => {
+  it('still fires for what follows it: prepending, or the route server\'s AS sent by the appliance', () => {
     const h = harness();
     peerUpWithLocalAs(h, LB1, rs, RS_AS);
     h.announce(LB1, '10.128.128.0/29', { rs, table: 'adj-rib-in-post', attributes: attrs({ nextHop: LB1.address, asPath: [RS_AS, 64512, 64512] }) });
     expect(h.alertsOf('as-path').get('100.64.4.10|10.128.128.0/29')?.explanation).toContain('at most 1 allowed');
-    h.announce(LB1, '10.128.128.8/29', { rs, attributes: attrs({ nextHop: LB1.address, asPath: [RS_AS, 64512] }) });
+    h.announce(LB1, '10.128.128.8/29', { rs, attributes: attrs({ nextHop: LB1.address, asPath: [RS_AS, RS_AS, 64512] }) });
     expect(h.alertsOf('as-path').get('100.64.4.10|10.128.128.8/29')?.explanation).toContain('the first AS must be the session\'s AS 64512');
   });
 
