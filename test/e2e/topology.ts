@@ -9,8 +9,11 @@
  *   firewalls  100.64.1.0/24   ibgp  64500  FRR (TCP-MD5) + GoBGP (none)  10.128.0.0/17 29..32, 2001:db8:100::/48 64
  *   lbs        100.64.2.0/24   ebgp  65101  FRR (TCP-MD5) + GoBGP (none)  10.129.0.0/17 29..32, 2001:db8:200::/48 64
  *
- * TCP-MD5: FRR sets a key per listen range (peer group password); GoBGP 3.10 has no TCP-MD5 for dynamic neighbours
- * (its `auth-password` is per configured neighbour only), so the GoBGP sessions are unauthenticated.
+ * TCP-MD5: FRR 8.4 installs the peer group's password as a key for each listen range, so every dynamic session to
+ * FRR is signed (fw-badkey, with a wrong key, is refused and leaves no BMP trace). GoBGP 3.10 installs TCP-MD5 keys
+ * per configured neighbour address only: a peer group's auth-password does not reach dynamic neighbours (shared
+ * EXPORTERS.md; prefix keys for dynamic neighbours came with osrg/gobgp#2739, Nov 2023, after 3.10), so the GoBGP
+ * sessions are unauthenticated.
  *
  * Filters: GoBGP's global import policy is the union of the two groups' ranges (GoBGP applies import policy
  * globally, not per dynamic-neighbour group). FRR's policy for the firewalls is deliberately LEAKY: it permits
