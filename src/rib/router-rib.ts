@@ -193,6 +193,10 @@ const TABLE_INDEX: Readonly<Record<RibTable, number>> = {
 
 /** A pause this long in a peer's route messages ends its initial dump (see RouterRib.isInitialSync). */
 export const INITIAL_DUMP_QUIET_MS = 10_000;
+/** Missing from this many Statistics Report intervals, an up peer is taken as down (RouterRib.noteStatistics). */
+export const STATS_ABSENCE_ROUNDS = 2.5;
+/** Reports closer than this are one round (a router reports its peers one after another), not an interval. */
+const MIN_STATS_INTERVAL_MS = 1_000;
 
 export interface PeerState {
   ref: PeerRef;
@@ -212,6 +216,8 @@ export interface PeerState {
   lastRouteAt?: number;
   /** The initial dump of this session is over for every table (a quiet gap or the timeout ended it). */
   dumpOver: boolean;
+  /** Arrival of this peer's last Statistics Report (see RouterRib.noteStatistics). */
+  lastStatsAt?: number;
   /** Storage behind `tables`; internal. */
   readonly routes: PeerRoutes;
 }
@@ -250,6 +256,8 @@ function toPeerRef(peer: PerPeerHeader, key: string): PeerRef {
 
 export class RouterRib {
   private readonly peerStates = new Map<string, PeerState>();
+  /** The route server's Statistics Report interval, learned from the reports. */
+  private statsIntervalMs: number | undefined;
   private routes = 0;
   private router: RouterRef;
   /** Set between beginClose and the end of the flush. */
@@ -323,6 +331,7 @@ export class RouterRib {
       case 'statistics-report': {
         const peer = this.peerFor(message.peer, now);
         this.emit({ type: 'statistics', router: this.router, time: now, peer: peer.ref, bmpTimestamp: message.timestamp, stats: message.stats });
+        this.noteStatistics(peer, now, message.timestamp);
         return;
       }
       case 'initiation':
@@ -509,6 +518,33 @@ export class RouterRib {
     }
     if (entryV4 !== undefined) store.release(entryV4);
     if (entryV6 !== undefined) store.release(entryV6);
+  }
+
+  /**
+   * FRR sends neither a Peer Down nor withdrawals when a dynamic neighbour's session dies, so its routes would stay
+   * forever. It does report every established peer in each Statistics Report round: a peer that had reports and is
+   * missing from them for STATS_ABSENCE_ROUNDS intervals (learned from the reports) is down, its routes withdrawn.
+   */
+  private noteStatistics(reported: PeerState, now: number, bmpTimestamp: number): void {
+    if (reported.lastStatsAt !== undefined) {
+      const gap = now - reported.lastStatsAt;
+      if (gap >= MIN_STATS_INTERVAL_MS) this.statsIntervalMs = this.statsIntervalMs === undefined ? gap : Math.min(this.statsIntervalMs, gap);
+    }
+    reported.lastStatsAt = now;
+    if (this.statsIntervalMs === undefined) return;
+    const limit = this.statsIntervalMs * STATS_ABSENCE_ROUNDS;
+    for (const peer of this.peerStates.values()) {
+      if (peer === reported || peer.state !== 'up' || peer.ref.isLocal || peer.lastStatsAt === undefined) continue;
+      if (now - peer.lastStatsAt <= limit || now - peer.since <= limit) continue;
+      this.emitPeerDown(peer, now, bmpTimestamp, { reason: 0, reasonName: 'session gone (missing from Statistics Reports)', implied: true });
+      this.flushPeer(peer, 'peer-down', now, bmpTimestamp);
+      peer.state = 'down';
+      peer.since = now;
+      peer.endOfRib.clear();
+      peer.dumpOver = false;
+      peer.lastRouteAt = undefined;
+      peer.lastStatsAt = undefined;
+    }
   }
 
   private applyPeerUp(message: PeerUpMessage, now: number): void {

@@ -4,6 +4,7 @@ import { BmpFramer } from '../../../src/bmp/framer.js';
 import { AttributeStore } from '../../../src/rib/attribute-store.js';
 import type { CollectorEvent } from '../../../src/rib/events.js';
 import { INITIAL_DUMP_QUIET_MS, RouterRib } from '../../../src/rib/router-rib.js';
+import { encodeStatsReport, stat32 } from '../../../src/encode/bmp-encode.js';
 import { encodeUpdate } from '../../../src/encode/bgp-encode.js';
 import { encodeRouteMonitoring } from '../../../src/encode/bmp-encode.js';
 import { endOfRib, peer, peerDown, peerUp, routes, withdraw } from '../../helpers/bmp-builders.js';
@@ -174,6 +175,36 @@ describe('RouterRib', () => {
     // A new session (a Peer Up while up) starts a new dump.
     feed(peerUp(appliance), routes(appliance, ['10.128.1.32/29']));
     expect(events.at(-1)).toMatchObject({ prefix: '10.128.1.32/29', initialSync: true });
+  });
+
+  it('takes a peer missing from the Statistics Reports as down, with its routes (FRR: no Peer Down for dynamic neighbours)', () => {
+    const { events, rib, feed, advance } = setup();
+    const gone = peer('100.64.1.12');
+    const stats = (header: ReturnType<typeof peer>) => encodeStatsReport(header, [stat32(0, 0)]);
+    feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29']), peerUp(gone), routes(gone, ['10.128.2.0/29']));
+    feed(stats(appliance), stats(gone));
+    advance(30_000);
+    feed(stats(appliance), stats(gone)); // the interval is learned: 30 s
+    for (let round = 0; round < 2; round++) {
+      advance(30_000);
+      feed(stats(appliance)); // `gone` is missing, but not yet for 2.5 intervals
+    }
+    expect(events.filter((e) => e.type === 'peer-down')).toEqual([]);
+    advance(30_000);
+    events.length = 0;
+    feed(stats(appliance));
+    expect(events.filter((e) => e.type !== 'statistics').map((e) => [e.type, e.type === 'peer-down' ? e.reasonName : e.type === 'route-withdrawn' ? e.prefix : ''])).toEqual([
+      ['peer-down', 'session gone (missing from Statistics Reports)'],
+      ['route-withdrawn', '10.128.2.0/29'],
+    ]);
+    expect([...rib.peers()].find((p) => p.ref.address === '100.64.1.12')?.state).toBe('down');
+    expect([...rib.peers()].find((p) => p.ref.address === appliance.address)?.state).toBe('up');
+    // A router that sends no statistics never loses peers this way.
+    const quiet = setup();
+    quiet.feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29']));
+    quiet.advance(3_600_000);
+    quiet.feed(routes(appliance, ['10.128.1.8/29']));
+    expect(quiet.events.filter((e) => e.type === 'peer-down')).toEqual([]);
   });
 
   it('flushes everything when the BMP session ends: router-down, then every route, no ghosts', () => {
