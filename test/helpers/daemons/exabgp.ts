@@ -311,7 +311,8 @@ export async function startExabgpAppliance(options: ExabgpApplianceOptions): Pro
     announce: (prefix, attrs = {}) => command(`announce route ${prefix} ${attributesText(prefix, options.localAddress, attrs)}`),
     withdraw: (prefix, attrs = {}) => command(`withdraw route ${prefix}${attrs.pathId !== undefined ? ` path-information ${attrs.pathId}` : ''}`),
     command,
-    teardown: (subcode = 2) => command(`teardown ${subcode}`),
+    // A bare "teardown N" applies to no neighbour in ExaBGP 4.2: name the neighbour.
+    teardown: (subcode = 2) => command(`neighbor ${options.peerAddress} teardown ${subcode}`),
     events,
     state,
     waitEstablished: async (timeoutMs = 30_000) => {
