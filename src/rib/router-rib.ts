@@ -195,6 +195,8 @@ const TABLE_INDEX: Readonly<Record<RibTable, number>> = {
 export const INITIAL_DUMP_QUIET_MS = 10_000;
 /** Missing from this many Statistics Report intervals, an up peer is taken as down (RouterRib.noteStatistics). */
 export const STATS_ABSENCE_ROUNDS = 2.5;
+/** FRR's Initiation sysDescr ("FRRouting 8.4.4"). */
+const FRR_SYS_DESCR = /^FRRouting\b/i;
 /** Reports closer than this are one round (a router reports its peers one after another), not an interval. */
 const MIN_STATS_INTERVAL_MS = 1_000;
 
@@ -258,6 +260,8 @@ export class RouterRib {
   private readonly peerStates = new Map<string, PeerState>();
   /** The route server's Statistics Report interval, learned from the reports. */
   private statsIntervalMs: number | undefined;
+  /** The route server is FRR (Initiation sysDescr), which sends no Peer Down for dynamic neighbours. */
+  private dropsDynamicPeerDowns = false;
   private routes = 0;
   private router: RouterRef;
   /** Set between beginClose and the end of the flush. */
@@ -335,6 +339,7 @@ export class RouterRib {
         return;
       }
       case 'initiation':
+        this.dropsDynamicPeerDowns = message.sysDescr !== undefined && FRR_SYS_DESCR.test(message.sysDescr);
         this.emit({ type: 'router-initiation', router: this.router, time: now, sysName: message.sysName, sysDescr: message.sysDescr });
         return;
       case 'termination':
@@ -524,8 +529,11 @@ export class RouterRib {
    * FRR sends neither a Peer Down nor withdrawals when a dynamic neighbour's session dies, so its routes would stay
    * forever. It does report every established peer in each Statistics Report round: a peer that had reports and is
    * missing from them for STATS_ABSENCE_ROUNDS intervals (learned from the reports) is down, its routes withdrawn.
+   * Applied to routers that identify as FRR in their Initiation only.
    */
   private noteStatistics(reported: PeerState, now: number, bmpTimestamp: number): void {
+    // Only for the exporter known to do this; others send Peer Down, and may report peers in any order.
+    if (!this.dropsDynamicPeerDowns) return;
     if (reported.lastStatsAt !== undefined) {
       const gap = now - reported.lastStatsAt;
       if (gap >= MIN_STATS_INTERVAL_MS) this.statsIntervalMs = this.statsIntervalMs === undefined ? gap : Math.min(this.statsIntervalMs, gap);

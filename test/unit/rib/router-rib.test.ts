@@ -4,7 +4,7 @@ import { BmpFramer } from '../../../src/bmp/framer.js';
 import { AttributeStore } from '../../../src/rib/attribute-store.js';
 import type { CollectorEvent } from '../../../src/rib/events.js';
 import { INITIAL_DUMP_QUIET_MS, RouterRib } from '../../../src/rib/router-rib.js';
-import { encodeStatsReport, stat32 } from '../../../src/encode/bmp-encode.js';
+import { encodeInitiation, encodeStatsReport, stat32, tlv } from '../../../src/encode/bmp-encode.js';
 import { encodeUpdate } from '../../../src/encode/bgp-encode.js';
 import { encodeRouteMonitoring } from '../../../src/encode/bmp-encode.js';
 import { endOfRib, peer, peerDown, peerUp, routes, withdraw } from '../../helpers/bmp-builders.js';
@@ -181,6 +181,7 @@ describe('RouterRib', () => {
     const { events, rib, feed, advance } = setup();
     const gone = peer('100.64.1.12');
     const stats = (header: ReturnType<typeof peer>) => encodeStatsReport(header, [stat32(0, 0)]);
+    feed(encodeInitiation([tlv(1, 'FRRouting 8.4.4'), tlv(2, 'rs1')]));
     feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29']), peerUp(gone), routes(gone, ['10.128.2.0/29']));
     feed(stats(appliance), stats(gone));
     advance(30_000);
@@ -199,12 +200,15 @@ describe('RouterRib', () => {
     ]);
     expect([...rib.peers()].find((p) => p.ref.address === '100.64.1.12')?.state).toBe('down');
     expect([...rib.peers()].find((p) => p.ref.address === appliance.address)?.state).toBe('up');
-    // A router that sends no statistics never loses peers this way.
-    const quiet = setup();
-    quiet.feed(peerUp(appliance), routes(appliance, ['10.128.1.0/29']));
-    quiet.advance(3_600_000);
-    quiet.feed(routes(appliance, ['10.128.1.8/29']));
-    expect(quiet.events.filter((e) => e.type === 'peer-down')).toEqual([]);
+    // A router that is not FRR (it sends Peer Downs, and may report peers in any order) never loses peers this way.
+    const other = setup();
+    other.feed(encodeInitiation([tlv(1, 'GoBGP'), tlv(2, 'rs2')]), peerUp(appliance), peerUp(gone), routes(gone, ['10.128.2.0/29']));
+    other.feed(stats(appliance), stats(gone));
+    for (let round = 0; round < 6; round++) {
+      other.advance(30_000);
+      other.feed(stats(appliance));
+    }
+    expect(other.events.filter((e) => e.type === 'peer-down')).toEqual([]);
   });
 
   it('flushes everything when the BMP session ends: router-down, then every route, no ghosts', () => {
