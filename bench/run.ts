@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints the numbers behind BENCHMARKS.md. Targets are checked and reported here, never in tests.
  *
- * Sections (all by default; --only decode,rib,service,concurrent,history,alerts to pick):
+ * Sections (all by default; --only decode,rib,service,concurrent,history,alerts,soak to pick):
  *   decode      decoder throughput, in process (bench/decode-bench.ts)
  *   rib         Peer Down of a 100k-route peer and heap per route, in process (bench/rib-bench.ts, child with --expose-gc)
  *   service     bmpwatch serve vs pmbmpd over loopback TCP, one ~1M-route stream each (bench/service-bench.ts)
@@ -9,6 +9,8 @@
  *   history     `bmpwatch history` latency with ~1M events stored, SQLite and InfluxDB; write rates (bench/history-bench.ts)
  *   alerts      alert latency, BMP message written → webhook request at a receiver, p50/p99, with background churn
  *               on a second BMP connection (bench/alert-latency-bench.ts)
+ *   soak        100 route-server connections holding ~1M routes, rolling reconnects, then 1,000 connect/disconnect
+ *               cycles; memory after GC sampled throughout: flat after warm-up, no growth per cycle (bench/soak.ts)
  * Options: --quick (small sizes, a minute or so), --no-pmbmpd, --profile (an extra bmpwatch run under --cpu-prof,
  * top 10 self-time functions), --peers/--prefixes-per-peer/--churn/--runs (the decoder's stream), --service-*,
  * --connections, --conn-*, --alerts-* and --timeout (see --help).
@@ -23,8 +25,9 @@ import { runHistoryBench } from './history-bench.js';
 import { ensurePmbmpd } from './pmbmpd.js';
 import type { RibBenchReport } from './rib-bench.js';
 import { buildBenchStream, runBmpwatch, runPmbmpd, type BenchStream, type BmpwatchServiceResult, type IngestResult, type ServiceRunOptions, type StreamSpec } from './service-bench.js';
+import { runSoak, SOAK_DEFAULTS, SOAK_QUICK } from './soak.js';
 
-const SECTIONS = ['decode', 'rib', 'service', 'concurrent', 'history', 'alerts'] as const;
+const SECTIONS = ['decode', 'rib', 'service', 'concurrent', 'history', 'alerts', 'soak'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -393,6 +396,26 @@ async function alertsSection(): Promise<void> {
   });
 }
 
+async function soakSection(): Promise<void> {
+  const spec = quick ? SOAK_QUICK : SOAK_DEFAULTS;
+  const r = await runSoak({ ...spec, timeoutMs: (options.timeout ?? 180) * 1000, log });
+  console.log(
+    `\n# soak: ${r.connections} route-server connections (${spec.stream.peers} peers x ${fmt(spec.stream.prefixesPerPeer, 0)} prefixes each, pre- and post-policy), ` +
+      `${spec.rounds} rounds of reconnecting 10% of them (${spec.warmupRounds} warm-up), ${fmt(spec.cycles, 0)} connect/disconnect cycles; memory after a full GC`,
+  );
+  if (r.error) console.log(`FAILED: ${r.error}`);
+  console.log(`${fmt(r.routesHeld, 0)} routes held (${fmt(r.messages, 0)} messages ingested in ${fmt(r.loadSeconds, 1)} s); peak RSS ${mb(r.peakRssBytes)}; soak time ${fmt(r.totalSeconds, 0)} s`);
+  for (const s of r.samples) {
+    console.log(`  ${s.label.padEnd(30)} heap+external ${mb(s.heapBytes).padStart(9)}  RSS ${mb(s.rssBytes).padStart(9)}  routes ${fmt(s.routes, 0).padStart(9)}  series ${String(s.series).padStart(4)}  at ${fmt(s.atSeconds, 0)} s`);
+  }
+  const f = r.flat;
+  console.log(`memory after warm-up: ${mb(f.growthBytes)} growth first → last sample (spread ${mb(f.spreadBytes)}; allowed ${mb(f.allowedBytes)}): ${verdict(f.met)}`);
+  const c = r.cycles;
+  console.log(`${fmt(c.count, 0)} connect/disconnect cycles in ${fmt(c.seconds, 1)} s: ${fmt(c.growthBytesPerCycle, 0)} bytes of heap per cycle after warm-up (target < 2,000), Prometheus series ${c.seriesBefore} → ${c.seriesAfter}: ${verdict(c.met)}`);
+  targets.push({ name: `soak: memory flat after warm-up, ${fmt(r.routesHeld, 0)} routes on ${r.connections} connections`, value: `${mb(f.growthBytes)} growth`, target: `< ${mb(f.allowedBytes)}`, met: r.ok && f.met });
+  targets.push({ name: `soak: no growth across ${fmt(c.count, 0)} connect/disconnect cycles`, value: `${fmt(c.growthBytesPerCycle, 0)} B/cycle, series ${c.seriesBefore} → ${c.seriesAfter}`, target: '< 2,000 B/cycle, series flat', met: r.ok && c.met });
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -431,6 +454,7 @@ async function main(): Promise<void> {
   if (options.profile) await profileSection(serviceSpec, runOptions);
   if (sections.has('history')) await historySection(options.historyEvents ?? (quick ? 100_000 : 1_000_000));
   if (sections.has('alerts')) await alertsSection();
+  if (sections.has('soak')) await soakSection();
 
   console.log(`\n# targets${quick ? ' (--quick: at the small scale)' : ''}`);
   for (const t of targets) {
