@@ -48,7 +48,7 @@ async function sample(): Promise<{ heap: number; series: number; rss: number }> 
   return {
     heap: m.sum('bmpwatch_process_nodejs_heap_size_used_bytes') + m.sum('bmpwatch_process_nodejs_external_memory_bytes'),
     series: m.samples.filter((s) => !s.name.startsWith('bmpwatch_process_')).length,
-    rss: m.sum('bmpwatch_process_resident_memory_bytes'),
+    rss: m.sum('bmpwatch_process_process_resident_memory_bytes'),
   };
 }
 
