@@ -36,7 +36,13 @@ export function normalizeAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+/** Refused connections logged per minute (all are counted). */
+const REFUSAL_LOGS_PER_MINUTE = 60;
+
 export class BmpCollector {
+  private refusalWindowStart = 0;
+  private refusalLogs = 0;
+  private refusalsNotLogged = 0;
   private server: Server | undefined;
   private readonly sessions = new Set<RouterSession>();
   private settings: CollectorSettings;
@@ -113,19 +119,43 @@ export class BmpCollector {
     await closed;
   }
 
+  /**
+   * Refusals are always counted (bmpwatch_connections_refused_total) but logged at most REFUSAL_LOGS_PER_MINUTE
+   * times a minute: a connection flood must not become a log flood. The next line logged says how many were not.
+   */
+  private refusalLogAllowed(): boolean {
+    const now = this.deps.clock.now();
+    if (now - this.refusalWindowStart >= 60_000) {
+      this.refusalWindowStart = now;
+      this.refusalLogs = 0;
+    }
+    if (this.refusalLogs < REFUSAL_LOGS_PER_MINUTE) {
+      this.refusalLogs++;
+      return true;
+    }
+    this.refusalsNotLogged++;
+    return false;
+  }
+
+  private suppressedRefusals(): { notLogged?: number } {
+    const notLogged = this.refusalsNotLogged;
+    this.refusalsNotLogged = 0;
+    return notLogged > 0 ? { notLogged } : {};
+  }
+
   private accept(socket: Socket): void {
     const address = normalizeAddress(socket.remoteAddress ?? '');
     const port = socket.remotePort ?? 0;
     const { metrics, logger } = this.deps;
     if (!address || !this.settings.isAllowedSource(address)) {
       metrics.connectionsRefused.inc({ reason: 'source-not-allowed' });
-      logger.warn({ event: 'connection-refused', reason: 'source-not-allowed', address, port }, 'BMP connection from a source outside routers.allowedSources');
+      if (this.refusalLogAllowed()) logger.warn({ event: 'connection-refused', reason: 'source-not-allowed', address, port, ...this.suppressedRefusals() }, 'BMP connection from a source outside routers.allowedSources');
       socket.destroy();
       return;
     }
     if (this.sessions.size >= this.settings.maxConnections) {
       metrics.connectionsRefused.inc({ reason: 'connection-limit' });
-      logger.warn({ event: 'connection-refused', reason: 'connection-limit', address, port, limit: this.settings.maxConnections }, 'BMP connection over limits.maxConnections');
+      if (this.refusalLogAllowed()) logger.warn({ event: 'connection-refused', reason: 'connection-limit', address, port, limit: this.settings.maxConnections, ...this.suppressedRefusals() }, 'BMP connection over limits.maxConnections');
       socket.destroy();
       return;
     }

@@ -62,10 +62,6 @@ export const DEFAULT_MAX_ROUTES_PER_ROUTER = 5_000_000;
 /** A guard against a runaway router, not a sizing knob: 100 million routes would need tens of GB of memory. */
 export const MAX_MAX_ROUTES_PER_ROUTER = 100_000_000;
 
-/** Bytes read from a router but not yet processed before its socket is paused (TCP then pushes back on it). */
-export const DEFAULT_SOCKET_HIGH_WATER_BYTES = 4 * MiB;
-/** Per router, multiplied by the number of routers: 256 MiB each is already more than a collector should hold. */
-export const MAX_SOCKET_HIGH_WATER_BYTES = 256 * MiB;
 
 /** How long an initial table dump may take when the peer never sends End-of-RIB: minutes for full tables. */
 export const DEFAULT_INITIAL_DUMP_TIMEOUT_SECONDS = 600;
@@ -329,23 +325,10 @@ const limitsSchema = z
     maxConnections: integer(1, MAX_MAX_CONNECTIONS).default(DEFAULT_MAX_CONNECTIONS),
     maxMessageBytes: integer(MIN_MAX_MESSAGE_BYTES, MAX_MAX_MESSAGE_BYTES).default(DEFAULT_MAX_MESSAGE_BYTES),
     maxRoutesPerRouter: integer(1, MAX_MAX_ROUTES_PER_ROUTER).default(DEFAULT_MAX_ROUTES_PER_ROUTER),
-    socketHighWaterBytes: integer(MIN_MAX_MESSAGE_BYTES, MAX_SOCKET_HIGH_WATER_BYTES).default(DEFAULT_SOCKET_HIGH_WATER_BYTES),
     initialDumpTimeoutSeconds: integer(1, MAX_INITIAL_DUMP_TIMEOUT_SECONDS).default(DEFAULT_INITIAL_DUMP_TIMEOUT_SECONDS),
     maxDecodeErrorLogsPerMinute: integer(0, MAX_MAX_DECODE_ERROR_LOGS_PER_MINUTE).default(DEFAULT_MAX_DECODE_ERROR_LOGS_PER_MINUTE),
   })
-  .strict()
-  .superRefine((limits, ctx) => {
-    // A message is processed only once it is complete, so the unprocessed bytes must be able to hold a whole one;
-    // otherwise a paused socket could wait forever for the rest of the message it is paused on.
-    if (limits.socketHighWaterBytes < limits.maxMessageBytes) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['socketHighWaterBytes'],
-        message: `must be at least maxMessageBytes (${limits.maxMessageBytes}) so one whole message fits`,
-        input: limits.socketHighWaterBytes,
-      });
-    }
-  });
+  .strict();
 
 const routersSchema = z
   .object({

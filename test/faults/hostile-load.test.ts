@@ -136,7 +136,10 @@ describe('hostile and heavy connections against the live listener', () => {
     expect(counters(after).decodeErrors).toBe(counters(before).decodeErrors);
     expect((await get<RouterView[]>('/api/routers')).map((r) => r.id)).toEqual([good.id]);
     // Each refusal is logged (not rate-limited; see the report).
-    expect(serve.logs.filter((l) => l.event === 'connection-refused' && l.reason === 'source-not-allowed')).toHaveLength(FLOOD_CONNECTIONS);
+    // Every refusal is counted; the log is rate-limited (60 lines a minute) so a flood cannot flood it.
+    const logged = serve.logs.filter((l) => l.event === 'connection-refused' && l.reason === 'source-not-allowed');
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.length).toBeLessThanOrEqual(60);
     await expectGoodRouterFine();
   }, 120_000);
 

@@ -56,7 +56,6 @@ const EXPECTED_DEFAULTS: Config = {
     maxConnections: 256,
     maxMessageBytes: 1_048_576,
     maxRoutesPerRouter: 5_000_000,
-    socketHighWaterBytes: 4 * 1_048_576,
     initialDumpTimeoutSeconds: 600,
     maxDecodeErrorLogsPerMinute: 60,
   },
@@ -114,12 +113,11 @@ describe('defaults', () => {
   });
 
   it('accepts the bounds of every limit', () => {
-    const low = { maxConnections: 1, maxMessageBytes: 65_600, maxRoutesPerRouter: 1, socketHighWaterBytes: 65_600, initialDumpTimeoutSeconds: 1, maxDecodeErrorLogsPerMinute: 0 };
+    const low = { maxConnections: 1, maxMessageBytes: 65_600, maxRoutesPerRouter: 1, initialDumpTimeoutSeconds: 1, maxDecodeErrorLogsPerMinute: 0 };
     const high = {
       maxConnections: 4_096,
       maxMessageBytes: 16 * 1_048_576,
       maxRoutesPerRouter: 100_000_000,
-      socketHighWaterBytes: 256 * 1_048_576,
       initialDumpTimeoutSeconds: 86_400,
       maxDecodeErrorLogsPerMinute: 6_000,
     };
@@ -188,10 +186,9 @@ describe('validation problems and their paths', () => {
     ['port not whole', { listen: { api: { port: 80.5 } } }, 'listen.api.port', /^expected a whole number, got the number 80.5$/],
     ['host name instead of address', { listen: { api: { host: 'localhost' } } }, 'listen.api.host', /"localhost" is not an IPv4 or IPv6 address/],
     ['maxConnections zero', { limits: { maxConnections: 0 } }, 'limits.maxConnections', /^must be at least 1$/],
-    ['maxMessageBytes below one UPDATE', { limits: { maxMessageBytes: 65_599, socketHighWaterBytes: 65_600 } }, 'limits.maxMessageBytes', /^must be at least 65600$/],
-    ['maxMessageBytes above 16 MiB', { limits: { maxMessageBytes: 16 * 1_048_576 + 1, socketHighWaterBytes: 64 * 1_048_576 } }, 'limits.maxMessageBytes', /^must be at most 16777216$/],
+    ['maxMessageBytes below one UPDATE', { limits: { maxMessageBytes: 65_599 } }, 'limits.maxMessageBytes', /^must be at least 65600$/],
+    ['maxMessageBytes above 16 MiB', { limits: { maxMessageBytes: 16 * 1_048_576 + 1 } }, 'limits.maxMessageBytes', /^must be at most 16777216$/],
     ['maxRoutesPerRouter too large', { limits: { maxRoutesPerRouter: 100_000_001 } }, 'limits.maxRoutesPerRouter', /must be at most 100000000/],
-    ['socketHighWaterBytes below maxMessageBytes', { limits: { maxMessageBytes: 2 * 1_048_576, socketHighWaterBytes: 1_048_576 } }, 'limits.socketHighWaterBytes', /must be at least maxMessageBytes \(2097152\)/],
     ['initialDumpTimeoutSeconds above a day', { limits: { initialDumpTimeoutSeconds: 86_401 } }, 'limits.initialDumpTimeoutSeconds', /must be at most 86400/],
     ['negative maxDecodeErrorLogsPerMinute', { limits: { maxDecodeErrorLogsPerMinute: -1 } }, 'limits.maxDecodeErrorLogsPerMinute', /must be at least 0/],
     ['no allowed sources', { routers: { allowedSources: [] } }, 'routers.allowedSources', /list at least one prefix/],
