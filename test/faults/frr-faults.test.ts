@@ -28,7 +28,7 @@ import { startFrrRouteServer, type FrrRouteServer } from '../helpers/daemons/frr
 import { defaultRegistry, waitFor } from '../helpers/daemons/process.js';
 import { freePort } from '../helpers/ports.js';
 import { Receiver } from '../unit/alerts/receiver.js';
-import { collectorState, difference, frrState, has, LOCAL, peerAddresses, sameSet, type State } from './frr-compare.js';
+import { collectorState, difference, frrState, has, LOCAL, peerAddresses, sameSet, type State } from '../helpers/frr-compare.js';
 import { cleanupFaultDirs, faultDir, killAllServeChildren, type Ports, ServeChild, sleep, until } from './serve-child.js';
 
 const RS_ADDRESS = '127.0.61.1';

@@ -23,18 +23,18 @@
  * which BMP carries with an all-zero peer header). The collector's side comes from its live API (/api/peers,
  * /api/routes).
  */
-import { Address6 } from 'ip-address';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerView, RouteView } from '../../src/api/views.js';
 import { AppUnderTest } from '../helpers/app-under-test.js';
 import { startExabgpAppliance, type ExabgpAppliance } from '../helpers/daemons/exabgp.js';
-import { startFrrRouteServer, type FrrBgpTableJson, type FrrRouteServer } from '../helpers/daemons/frr.js';
+import { startFrrRouteServer, type FrrRouteServer } from '../helpers/daemons/frr.js';
 import { defaultRegistry, waitFor } from '../helpers/daemons/process.js';
+import { collectorState as apiState, difference, frrState, has, LOCAL, peerAddresses, sameSet, type State } from '../helpers/frr-compare.js';
+
+/** The collector's side of the comparison, from its live API. */
+const collectorState = (collector: AppUnderTest): Promise<State> => apiState((path) => collector.get(path));
 
 type Family = 'ipv4' | 'ipv6';
-const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
-/** How the route server's own routes are named in the comparison (FRR: peerId "(unspec)"; API: peer=local). */
-const LOCAL = 'local';
 
 const RS_ADDRESS = '127.0.21.1';
 const A = '127.0.22.11';
@@ -42,90 +42,6 @@ const B = '127.0.22.12';
 const C = '127.0.22.13';
 /** The route server's own prefixes; appliance A announces them too and the import policy rejects that. */
 const RS_NETWORKS = ['10.200.0.0/24', '2001:db8:200::/48'];
-
-/** Both sides of the comparison as sorted text lines, so a mismatch prints as a readable diff. */
-interface State {
-  /** `ADDRESS AS<as> id <bgpId> <state>` for every BGP neighbour (not the route server's own routes). */
-  readonly peers: string[];
-  /** `TABLE PEER PREFIX via NEXTHOP` for every route the route server reports (PEER "local" for its own). */
-  readonly routes: string[];
-}
-
-interface FrrNeighborJson {
-  readonly remoteAs: number;
-  readonly remoteRouterId: string;
-  readonly bgpState: string;
-}
-
-interface FrrReceivedRoutesJson {
-  readonly receivedRoutes?: Record<string, { readonly nextHop?: string; readonly nextHopGlobal?: string }>;
-}
-
-interface FrrPathWithNexthops {
-  readonly valid?: boolean;
-  readonly peerId?: string;
-  readonly nexthops?: readonly { readonly ip: string; readonly afi: string; readonly scope?: string }[];
-}
-
-/** One spelling per next hop: FRR prints ::ffff:7f00:160b where the API prints ::ffff:127.0.22.11. */
-function canonicalNextHop(nextHop: string | null | undefined): string {
-  if (nextHop === null || nextHop === undefined) return '(none)';
-  return nextHop.includes(':') ? new Address6(nextHop).correctForm() : nextHop;
-}
-
-const routeLine = (table: string, peer: string, prefix: string, nextHop: string | null | undefined): string =>
-  `${table} ${peer} ${prefix} via ${canonicalNextHop(nextHop)}`;
-const peerLine = (address: string, as: number, bgpId: string, state: string): string => `${address} AS${as} id ${bgpId} ${state}`;
-
-async function frrState(rs: FrrRouteServer): Promise<State> {
-  const neighbors = await rs.vtyshJson<Record<string, FrrNeighborJson>>('show bgp neighbors json');
-  const established = Object.entries(neighbors).filter(([, n]) => n.bgpState === 'Established');
-  const peers = established.map(([address, n]) => peerLine(address, n.remoteAs, n.remoteRouterId, 'up'));
-  const routes: string[] = [];
-  for (const family of FAMILIES) {
-    // Post-policy: every valid path in the BGP table, by the neighbour it came from.
-    const table = await rs.vtyshJson<FrrBgpTableJson>(`show bgp ${family} unicast json`);
-    for (const [prefix, paths] of Object.entries(table.routes ?? {})) {
-      for (const path of paths as readonly FrrPathWithNexthops[]) {
-        if (!path.valid) continue;
-        const nextHop = path.nexthops?.find((n) => n.scope === undefined || n.scope === 'global')?.ip;
-        routes.push(routeLine('adj-rib-in-post', path.peerId === '(unspec)' ? LOCAL : String(path.peerId), prefix, nextHop));
-      }
-    }
-    // Pre-policy: what each neighbour sent, policy or not (soft-reconfiguration inbound keeps it).
-    for (const [address] of established) {
-      const received = await rs.vtyshJson<FrrReceivedRoutesJson>(`show bgp ${family} unicast neighbors ${address} received-routes json`);
-      for (const [prefix, route] of Object.entries(received.receivedRoutes ?? {})) {
-        routes.push(routeLine('adj-rib-in-pre', address, prefix, route.nextHop ?? route.nextHopGlobal));
-      }
-    }
-  }
-  return { peers: peers.sort(), routes: routes.sort() };
-}
-
-/** The collector's side of the comparison, from its live API. */
-async function collectorState(collector: AppUnderTest): Promise<State> {
-  const peers = await collector.peers();
-  const routes: string[] = [];
-  const queries = new Set(peers.map((p) => (p.isLocal ? LOCAL : p.address)));
-  for (const query of queries) {
-    for (const r of await collector.routes(query)) routes.push(routeLine(r.table, query, r.prefix, r.nextHop));
-  }
-  return {
-    peers: peers.filter((p) => !p.isLocal).map((p) => peerLine(p.address, p.as, p.bgpId, p.state)).sort(),
-    routes: routes.sort(),
-  };
-}
-
-function difference(expected: State, actual: State): string {
-  const missing = (a: string[], b: string[]): string[] => a.filter((x) => !b.includes(x));
-  return JSON.stringify({
-    peersOnlyInFrr: missing(expected.peers, actual.peers),
-    peersOnlyInCollector: missing(actual.peers, expected.peers),
-    routesOnlyInFrr: missing(expected.routes, actual.routes),
-    routesOnlyInCollector: missing(actual.routes, expected.routes),
-  }, null, 1);
-}
 
 let rs: FrrRouteServer;
 let collector: AppUnderTest;
@@ -153,9 +69,6 @@ async function expectCollectorEqualsFrr(what: string, ready: (frr: State) => boo
   return last.frr;
 }
 
-const has = (state: State, table: string, peer: string, prefix: string): boolean => state.routes.some((l) => l.startsWith(`${table} ${peer} ${prefix} `));
-const peerAddresses = (state: State): string[] => state.peers.map((l) => l.split(' ')[0]);
-const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
 
 async function startAppliance(address: string, routes: readonly string[], families?: readonly Family[]): Promise<ExabgpAppliance> {
   const appliance = await startExabgpAppliance({ localAddress: address, peerAddress: RS_ADDRESS, peerPort: rs.port, localAs: 65000, families, routes });

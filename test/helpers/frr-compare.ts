@@ -1,6 +1,6 @@
 /**
  * What FRR holds vs what bmpwatch holds, as sorted text lines so a mismatch prints as a readable diff. The same
- * comparison as test/integration/frr-route-server.test.ts (expected state from vtysh JSON, never from the test),
+ * comparison used by test/integration/frr-route-server.test.ts and test/faults (expected state from vtysh JSON, never from the test),
  * against the live API of any collector (a `bmpwatch serve` child here).
  *
  * FRR side: Established neighbours (`show bgp neighbors json`); post-policy = valid paths of `show bgp FAMILY
@@ -9,7 +9,7 @@
  */
 import { Address6 } from 'ip-address';
 import type { PeerView, RouteView } from '../../src/api/views.js';
-import type { FrrBgpTableJson, FrrRouteServer } from '../helpers/daemons/frr.js';
+import type { FrrBgpTableJson, FrrRouteServer } from './daemons/frr.js';
 
 type Family = 'ipv4' | 'ipv6';
 const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
