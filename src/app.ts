@@ -234,6 +234,7 @@ export class App {
       {
         routers: () => this.collector.routers().map((session) => toRouterView(session, this.options.clock.now())),
         peers: () => peerViews(this.collector.routers(), this.options.clock.now()),
+        flapMerits: () => this.rulesHandle?.engine.gauges(this.options.clock.now()).get('route-flap') ?? new Map(),
         health: () => {
           const lagMs = lag.count > 0 ? lag.mean / 1e6 : 0;
           lag.reset();

@@ -215,22 +215,24 @@ function routeChurn() {
 }
 
 function flapPenalty() {
-  const window = `${DEFAULT_HALF_LIFE_SECONDS}s`;
-  const count = (type: 'route-withdrawn' | 'route-changed', weight: number, name: string) =>
-    `SELECT count(${id(E.prefix)}) * ${weight} AS ${id(name)} FROM ${eventMeasurement} ${where(eventTypeIn(type), tableIs('adj-rib-in-pre'), ROUTER, APPLIANCE)} GROUP BY time(${window}) fill(0)`;
-  return barsPanel(
+  return timeseriesPanel(
     12,
-    'Flap penalty per half-life',
-    `RFC 2439 figure-of-merit weights summed per ${DEFAULT_HALF_LIFE_SECONDS / 60}-minute window (the route-flap rule's default half-life): ${DEFAULT_WITHDRAWAL_PENALTY} per withdrawal, ${DEFAULT_ATTRIBUTE_CHANGE_PENALTY} per attribute change, from the pre-policy history (needs pre-policy monitoring and storage.history.routeEvents not "none"; changes inside initial dumps count too). ` +
-      `The rule keeps a decaying figure per prefix and warns at ${DEFAULT_WARNING_THRESHOLD}, goes critical at ${DEFAULT_CRITICAL_THRESHOLD} (the dashed lines); this is the appliance's total over all its prefixes, so one window above a line means at least that much flapping across prefixes, not necessarily one damped prefix.`,
+    'Flap figure of merit',
+    `The route-flap rule's RFC 2439 figure of merit (test mode: computed, never suppressing), the highest among the appliance's prefixes, decayed to each metrics snapshot: +${DEFAULT_WITHDRAWAL_PENALTY} per withdrawal, +${DEFAULT_ATTRIBUTE_CHANGE_PENALTY} per attribute change, halving every ${DEFAULT_HALF_LIFE_SECONDS / 60} minutes (defaults; per group in rules.routeFlap). ` +
+      `The rule warns at ${DEFAULT_WARNING_THRESHOLD} and goes critical at ${DEFAULT_CRITICAL_THRESHOLD} (the dashed lines); it clears below the clear threshold. Counted once across route servers; the initial dump's announcements are not counted.`,
   )
     .unit(units.Short)
     .noValue('no flaps')
     .thresholds(thresholds(COLORS.ok, [DEFAULT_WARNING_THRESHOLD, COLORS.warn], [DEFAULT_CRITICAL_THRESHOLD, COLORS.bad]))
     .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed))
     .span(12)
-    .withTarget(influxql('A', count('route-withdrawn', DEFAULT_WITHDRAWAL_PENALTY, 'withdrawals'), { tags: [], columns: ['time', 'withdrawals'] }).alias('$col'))
-    .withTarget(influxql('B', count('route-changed', DEFAULT_ATTRIBUTE_CHANGE_PENALTY, 'attribute changes'), { tags: [], columns: ['time', 'attribute changes'] }).alias('$col'));
+    .withTarget(
+      influxql(
+        'A',
+        `SELECT max(${id(P.flapMerit)}) AS "figure of merit" FROM ${peerMeasurement} ${where(ROUTER, APPLIANCE)} GROUP BY time($__interval) fill(none)`,
+        { tags: [], columns: ['time', 'figure of merit'] },
+      ).alias('$col'),
+    );
 }
 
 function statistics() {

@@ -154,6 +154,20 @@ export class RuleEngine {
     return transitions;
   }
 
+  /** The rules' gauges (see Rule.gauges), by rule id. A failing gauge is left out, never thrown. */
+  gauges(now: number): ReadonlyMap<string, ReadonlyMap<string, number>> {
+    const out = new Map<string, ReadonlyMap<string, number>>();
+    for (const rule of this.rules) {
+      if (!rule.gauges) continue;
+      try {
+        out.set(rule.id, rule.gauges(now));
+      } catch {
+        // A rule's metrics are information; its failures are reported through onEvent/onTick.
+      }
+    }
+    return out;
+  }
+
   tick(now: number): Transition[] {
     const transitions: Transition[] = [];
     const ctx = this.context(now);

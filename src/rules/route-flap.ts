@@ -89,6 +89,14 @@ export function routeFlapRule(): Rule {
 
   return {
     id: 'route-flap',
+    gauges(now: number): ReadonlyMap<string, number> {
+      const highest = new Map<string, number>();
+      for (const state of states.values()) {
+        const value = decayed(state.merit, now, scaleOf(state.appliance));
+        if (value > (highest.get(state.peer.address) ?? 0)) highest.set(state.peer.address, value);
+      }
+      return highest;
+    },
     onEvent(event, ctx) {
       if (event.type !== 'route-announced' && event.type !== 'route-changed' && event.type !== 'route-withdrawn') return [];
       if (event.table !== 'adj-rib-in-pre' && event.table !== 'adj-rib-in-post') return [];

@@ -114,6 +114,8 @@ export interface Rule {
    * alerts fired before the reload can still resolve; parameters of running penalties apply from their next event.
    */
   reconfigured?(ctx: RuleContext): readonly Transition[];
+  /** Figures this rule exposes as metrics, per appliance session address (route-flap: the highest figure of merit). */
+  gauges?(now: number): ReadonlyMap<string, number>;
 }
 
 export interface AdoptedAlert {

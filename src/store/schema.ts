@@ -74,6 +74,8 @@ export const FIELDS = {
     announcements: 'announcements',
     withdrawals: 'withdrawals',
     changes: 'changes',
+    /** The route-flap rule's highest figure of merit among the appliance's prefixes, decayed to now. Float. */
+    flapMerit: 'flap_merit',
   },
   peerPrefixes: {
     /** Routes held in that table and family. Integer. */

@@ -142,6 +142,8 @@ export function snapshotPoints(
   activity: ReadonlyMap<string, PeerActivity>,
   timestampNs: string,
   instance?: string,
+  /** Route-flap figure of merit by peer address (absent: 0). */
+  flapMerits: ReadonlyMap<string, number> = new Map(),
 ): IPoint[] {
   const points: IPoint[] = [];
   const rf = FIELDS.router;
@@ -181,6 +183,7 @@ export function snapshotPoints(
         [pf.announcements]: BigInt(counts.announcements),
         [pf.withdrawals]: BigInt(counts.withdrawals),
         [pf.changes]: BigInt(counts.changes),
+        [pf.flapMerit]: flapMerits.get(peer.address) ?? 0,
       },
       timestamp: timestampNs,
     });

@@ -29,6 +29,8 @@ export interface ReporterSources {
   readonly routers: () => readonly RouterView[];
   readonly peers: () => readonly PeerView[];
   readonly health: () => CollectorHealth;
+  /** The route-flap rule's figure of merit by appliance session address, when rules run. */
+  readonly flapMerits?: () => ReadonlyMap<string, number>;
 }
 
 export class InfluxReporter implements EventConsumer, HistorySink {
@@ -91,7 +93,7 @@ export class InfluxReporter implements EventConsumer, HistorySink {
     const stamp = this.nano.stamp(now);
     const activity = this.activity;
     this.activity = new Map();
-    const points = snapshotPoints(sources.routers(), sources.peers(), activity, stamp, this.instance);
+    const points = snapshotPoints(sources.routers(), sources.peers(), activity, stamp, this.instance, sources.flapMerits?.());
     const health = sources.health();
     const memory = process.memoryUsage();
     const writer = this.writer.stats();

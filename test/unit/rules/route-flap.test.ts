@@ -36,6 +36,19 @@ describe('route-flap (test-mode RFC 2439: +1000 per withdrawal, +500 per change,
     expect(Number(alert?.details?.figureOfMerit)).toBeGreaterThanOrEqual(6000);
   });
 
+  it('exposes the highest decayed figure of merit per appliance session (the dashboards\' flap_merit)', () => {
+    const h = harness();
+    h.announce(FW1, PREFIX);
+    expect(h.engine.gauges(h.now()).get('route-flap')?.get(FW1.address) ?? 0).toBe(0);
+    flap(h, 2, 2_000);
+    const merit = h.engine.gauges(h.now()).get('route-flap')?.get(FW1.address) ?? 0;
+    expect(merit).toBeGreaterThan(1_990);
+    expect(merit).toBeLessThanOrEqual(2_000);
+    // One half-life later it has halved.
+    const later = h.engine.gauges(h.now() + 900_000).get('route-flap')?.get(FW1.address) ?? 0;
+    expect(later).toBeCloseTo(merit / 2, 5);
+  });
+
   it('counts attribute changes at 500', () => {
     const h = harness();
     let previous = attrs({ nextHop: FW1.address, med: 0 });
