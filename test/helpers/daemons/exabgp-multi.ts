@@ -8,11 +8,8 @@
  * back-off is reset by a teardown and grows 1, 2, 3, 4, 5, 7 … s while connecting fails).
  * Per-session state comes from ExaBGP's JSON `state` events (neighbor.address.peer).
  */
-import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ExabgpEvent, RouteAttributes } from './exabgp.js';
-import { defaultRegistry, findExecutable, makeTempDir, spawnDaemon, waitFor, type CleanupRegistry, type DaemonProcess } from './process.js';
+import { attributesText, launchExabgp, type ExabgpEvent, type RouteAttributes } from './exabgp.js';
+import { defaultRegistry, waitFor, type CleanupRegistry, type DaemonProcess } from './process.js';
 
 export interface ApplianceSession {
   readonly peerAddress: string;
@@ -59,61 +56,12 @@ export interface MultiAppliance {
   logTail(lines?: number): string;
 }
 
-const API_HELPER = `import os, select, sys, threading
-fifo, events, pidfile = sys.argv[1], sys.argv[2], sys.argv[3]
-with open(pidfile, 'w') as f:
-    f.write(str(os.getpid()))
-parent = os.getppid()
-
-def from_exabgp():
-    with open(events, 'a', buffering=1) as out:
-        for line in sys.stdin:
-            out.write(line)
-    os._exit(0)
-
-threading.Thread(target=from_exabgp, daemon=True).start()
-fd = os.open(fifo, os.O_RDWR)
-pending = b''
-while True:
-    ready, _, _ = select.select([fd], [], [], 0.5)
-    if os.getppid() != parent:
-        os._exit(0)
-    if ready:
-        pending += os.read(fd, 65536)
-        while b'\\n' in pending:
-            line, pending = pending.split(b'\\n', 1)
-            sys.stdout.write(line.decode() + '\\n')
-            sys.stdout.flush()
-`;
-
-function attributesText(prefix: string, localAddress: string, attrs: RouteAttributes): string {
-  const v6 = prefix.includes(':');
-  const nextHop = attrs.nextHop ?? (v6 && !localAddress.includes(':') ? `::ffff:${localAddress}` : localAddress);
-  const parts = [`next-hop ${nextHop}`];
-  if (attrs.origin) parts.push(`origin ${attrs.origin}`);
-  if (attrs.asPath) parts.push(`as-path [ ${attrs.asPath.join(' ')} ]`);
-  if (attrs.med !== undefined) parts.push(`med ${attrs.med}`);
-  if (attrs.localPreference !== undefined) parts.push(`local-preference ${attrs.localPreference}`);
-  if (attrs.communities && attrs.communities.length > 0) parts.push(`community [ ${attrs.communities.join(' ')} ]`);
-  return parts.join(' ');
-}
 
 export async function startMultiAppliance(options: MultiApplianceOptions): Promise<MultiAppliance> {
   const registry = options.registry ?? defaultRegistry;
   const name = options.name;
   const routerId = options.routerId ?? options.localAddress;
   const families = options.families ?? ['ipv4', 'ipv6'];
-  const dir = makeTempDir('exabgp-multi', registry);
-  const fifoPath = join(dir, 'control.fifo');
-  const eventsPath = join(dir, 'events.log');
-  const helperPidPath = join(dir, 'api.pid');
-  const helperPath = join(dir, 'api.py');
-  const configPath = join(dir, 'exabgp.conf');
-  const helperPython = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : findExecutable('python3');
-  execFileSync(findExecutable('mkfifo'), [fifoPath]);
-  writeFileSync(helperPath, API_HELPER);
-  writeFileSync(eventsPath, '');
-
   const neighbor = (session: ApplianceSession): string[] => [
     `neighbor ${session.peerAddress} {`,
     `  description "${name} to ${session.peerAddress}";`,
@@ -134,102 +82,8 @@ export async function startMultiAppliance(options: MultiApplianceOptions): Promi
     '}',
     '',
   ];
-  writeFileSync(
-    configPath,
-    [
-      'process bmpw-control {',
-      `  run ${helperPython} ${helperPath} ${fifoPath} ${eventsPath} ${helperPidPath};`,
-      '  encoder json;',
-      '}',
-      '',
-      ...options.sessions.flatMap(neighbor),
-    ].join('\n'),
-  );
-
-  const fifoFd = openSync(fifoPath, 'r+');
-  let fifoOpen = true;
-  const closeFifo = (): void => {
-    if (fifoOpen) {
-      fifoOpen = false;
-      closeSync(fifoFd);
-    }
-  };
-  const stopHelper = (): void => {
-    try {
-      const pid = Number(readFileSync(helperPidPath, 'utf8').trim());
-      if (pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(helperPath)) process.kill(pid, 'SIGTERM');
-    } catch {
-      // no pid file or already gone
-    }
-  };
-  registry.defer(`stop the API helper of ${name}`, () => {
-    stopHelper();
-    closeFifo();
-  }, stopHelper);
-
-  const proc = spawnDaemon({
-    name,
-    command: findExecutable('exabgp'),
-    args: [configPath],
-    dir,
-    registry,
-    netns: options.netns,
-    logName: 'exabgp',
-    env: {
-      'exabgp.daemon.user': 'root',
-      'exabgp.daemon.drop': 'false',
-      'exabgp.daemon.daemonize': 'false',
-      'exabgp.api.cli': 'false',
-      'exabgp.api.ack': 'true',
-      'exabgp.tcp.bind': '',
-      'exabgp.log.destination': 'stdout',
-      'exabgp.log.level': 'INFO',
-    },
-  });
-
-  const readLines = (): string[] => {
-    try {
-      return readFileSync(eventsPath, 'utf8').split('\n').filter((l) => l.length > 0);
-    } catch {
-      return [];
-    }
-  };
-  const events = (): ExabgpEvent[] =>
-    readLines()
-      .filter((l) => l.startsWith('{'))
-      .flatMap((l) => {
-        try {
-          return [JSON.parse(l) as ExabgpEvent];
-        } catch {
-          return [];
-        }
-      });
-  const acks = (): { done: number; error: number } => {
-    let done = 0;
-    let error = 0;
-    for (const l of readLines()) {
-      if (l === 'done') done++;
-      else if (l === 'error') error++;
-    }
-    return { done, error };
-  };
-  let sent = 0;
-  let expectedErrors = 0;
-  const command = async (line: string): Promise<void> => {
-    if (!fifoOpen || !proc.running()) throw new Error(`${name} is not running; cannot send '${line}'`);
-    writeSync(fifoFd, `${line}\n`);
-    sent++;
-    const mine = sent;
-    await waitFor(() => {
-      const a = acks();
-      return a.done + a.error >= mine;
-    }, { what: `${name} to acknowledge '${line}'`, timeoutMs: 20_000, intervalMs: 50, logsFrom: [proc] });
-    const { error } = acks();
-    if (error > expectedErrors) {
-      expectedErrors = error;
-      throw new Error(`${name} rejected an API command ('${line}' or one sent concurrently)\n${proc.logTail(10)}`);
-    }
-  };
+  const exabgp = launchExabgp({ name, dirPrefix: 'exabgp-multi', registry, netns: options.netns, neighbors: options.sessions.flatMap(neighbor) });
+  const { process: proc, events, command, dir } = exabgp;
   const statesOf = (peer: string): string[] =>
     events()
       .filter((e) => e.type === 'state' && e.neighbor?.address?.peer === peer && e.neighbor.state !== undefined)
@@ -259,11 +113,7 @@ export async function startMultiAppliance(options: MultiApplianceOptions): Promi
         return peers.every((p) => statesOf(p).at(-1) === 'up');
       }, { what: `${name} to establish its sessions to ${peers.join(', ')}`, timeoutMs, intervalMs: 100, logsFrom: [proc] });
     },
-    stop: async () => {
-      await proc.stop();
-      stopHelper();
-      closeFifo();
-    },
+    stop: exabgp.stop,
     logTail: (lines) => proc.logTail(lines),
   };
 }

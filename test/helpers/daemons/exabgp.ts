@@ -140,7 +140,8 @@ function isIpv6(prefix: string): boolean {
   return prefix.includes(':');
 }
 
-function attributesText(prefix: string, localAddress: string, attrs: RouteAttributes): string {
+/** ExaBGP's text for a route's attributes; the next hop defaults to the appliance's own address. */
+export function attributesText(prefix: string, localAddress: string, attrs: RouteAttributes): string {
   const nextHop = attrs.nextHop ?? (isIpv6(prefix) && !isIpv6(localAddress) ? `::ffff:${localAddress}` : localAddress);
   const parts = [`next-hop ${nextHop}`];
   if (attrs.pathId !== undefined) parts.push(`path-information ${attrs.pathId}`);
@@ -153,13 +154,31 @@ function attributesText(prefix: string, localAddress: string, attrs: RouteAttrib
   return parts.join(' ');
 }
 
-export async function startExabgpAppliance(options: ExabgpApplianceOptions): Promise<ExabgpAppliance> {
-  const registry = options.registry ?? defaultRegistry;
-  const name = options.name ?? `exabgp ${options.localAddress}`;
-  const routerId = options.routerId ?? options.localAddress;
-  const peerAs = options.peerAs ?? options.localAs;
-  const families = options.families ?? ['ipv4', 'ipv6'];
-  const dir = makeTempDir('exabgp', registry);
+/** An exabgp process with our API helper: a FIFO for commands in, a file of JSON events and acks out. */
+export interface ExabgpApiProcess {
+  readonly process: DaemonProcess;
+  /** JSON events received from exabgp so far. */
+  events(): ExabgpEvent[];
+  /** One API command; resolves when exabgp acknowledged it, rejects when it refused it. */
+  command(line: string): Promise<void>;
+  /** Stops (SIGTERM) or kills exabgp, then its helper and the FIFO. */
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts exabgp with the API helper. `neighbors` are the config's neighbour blocks; each must list
+ * `processes [ bmpw-control ];` in its api section.
+ */
+export function launchExabgp(options: {
+  readonly name: string;
+  readonly dirPrefix: string;
+  readonly neighbors: readonly string[];
+  readonly registry: CleanupRegistry;
+  readonly netns?: string;
+}): ExabgpApiProcess & { readonly dir: string; readonly configPath: string } {
+  const { name, registry } = options;
+  const dir = makeTempDir(options.dirPrefix, registry);
   const fifoPath = join(dir, 'control.fifo');
   const eventsPath = join(dir, 'events.log');
   const helperPidPath = join(dir, 'api.pid');
@@ -171,35 +190,17 @@ export async function startExabgpAppliance(options: ExabgpApplianceOptions): Pro
   execFileSync(findExecutable('mkfifo'), [fifoPath]);
   writeFileSync(helperPath, API_HELPER);
   writeFileSync(eventsPath, '');
-
-  const config = [
-    'process bmpw-control {',
-    `  run ${helperPython} ${helperPath} ${fifoPath} ${eventsPath} ${helperPidPath};`,
-    '  encoder json;',
-    '}',
-    '',
-    `neighbor ${options.peerAddress} {`,
-    `  description "${name}";`,
-    `  router-id ${routerId};`,
-    `  local-address ${options.localAddress};`,
-    `  local-as ${options.localAs};`,
-    `  peer-as ${peerAs};`,
-    ...(options.peerPort !== undefined && options.peerPort !== 179 ? [`  connect ${options.peerPort};`] : []),
-    ...(options.holdTime !== undefined ? [`  hold-time ${options.holdTime};`] : []),
-    ...(options.md5Password ? [`  md5-password "${options.md5Password}";`] : []),
-    `  family {`,
-    ...families.map((f) => `    ${f} unicast;`),
-    '  }',
-    ...(options.addPath ? ['  capability {', `    add-path ${options.addPath};`, '  }'] : []),
-    ...(options.extraNeighborConfig ?? []).map((l) => `  ${l}`),
-    '  api {',
-    '    processes [ bmpw-control ];',
-    '    neighbor-changes;',
-    '  }',
-    '}',
-    '',
-  ].join('\n');
-  writeFileSync(configPath, config);
+  writeFileSync(
+    configPath,
+    [
+      'process bmpw-control {',
+      `  run ${helperPython} ${helperPath} ${fifoPath} ${eventsPath} ${helperPidPath};`,
+      '  encoder json;',
+      '}',
+      '',
+      ...options.neighbors,
+    ].join('\n'),
+  );
 
   // Held open read-write for the appliance's lifetime: writes never block on a missing reader, and commands
   // written before the helper starts wait in the pipe.
@@ -211,7 +212,6 @@ export async function startExabgpAppliance(options: ExabgpApplianceOptions): Pro
       closeSync(fifoFd);
     }
   };
-
   const stopHelper = (): void => {
     // The helper exits by itself when exabgp goes; this covers SIGKILL races.
     try {
@@ -254,15 +254,16 @@ export async function startExabgpAppliance(options: ExabgpApplianceOptions): Pro
       return [];
     }
   };
-  const events = (): ExabgpEvent[] => readLines()
-    .filter((l) => l.startsWith('{'))
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as ExabgpEvent];
-      } catch {
-        return [];
-      }
-    });
+  const events = (): ExabgpEvent[] =>
+    readLines()
+      .filter((l) => l.startsWith('{'))
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as ExabgpEvent];
+        } catch {
+          return [];
+        }
+      });
   const acks = (): { done: number; error: number } => {
     let done = 0;
     let error = 0;
@@ -286,7 +287,7 @@ export async function startExabgpAppliance(options: ExabgpApplianceOptions): Pro
     await waitFor(() => {
       const a = acks();
       return a.done + a.error >= mine;
-    }, { what: `${name} to acknowledge '${line}'`, timeoutMs: 15_000, intervalMs: 50, logsFrom: [proc] });
+    }, { what: `${name} to acknowledge '${line}'`, timeoutMs: 20_000, intervalMs: 50, logsFrom: [proc] });
     const { error } = acks();
     if (error > expectedErrors) {
       expectedErrors = error;
@@ -294,6 +295,61 @@ export async function startExabgpAppliance(options: ExabgpApplianceOptions): Pro
       throw new Error(`${name} rejected an API command ('${line}' or one sent concurrently)\n${complaint}`);
     }
   };
+
+  return {
+    process: proc,
+    dir,
+    configPath,
+    events,
+    command,
+    stop: async () => {
+      await proc.stop();
+      stopHelper();
+      closeFifo();
+    },
+    kill: async () => {
+      await proc.kill();
+      stopHelper();
+      closeFifo();
+    },
+  };
+}
+
+export async function startExabgpAppliance(options: ExabgpApplianceOptions): Promise<ExabgpAppliance> {
+  const registry = options.registry ?? defaultRegistry;
+  const name = options.name ?? `exabgp ${options.localAddress}`;
+  const routerId = options.routerId ?? options.localAddress;
+  const peerAs = options.peerAs ?? options.localAs;
+  const families = options.families ?? ['ipv4', 'ipv6'];
+  const exabgp = launchExabgp({
+    name,
+    dirPrefix: 'exabgp',
+    registry,
+    netns: options.netns,
+    neighbors: [
+      `neighbor ${options.peerAddress} {`,
+      `  description "${name}";`,
+      `  router-id ${routerId};`,
+      `  local-address ${options.localAddress};`,
+      `  local-as ${options.localAs};`,
+      `  peer-as ${peerAs};`,
+      ...(options.peerPort !== undefined && options.peerPort !== 179 ? [`  connect ${options.peerPort};`] : []),
+      ...(options.holdTime !== undefined ? [`  hold-time ${options.holdTime};`] : []),
+      ...(options.md5Password ? [`  md5-password "${options.md5Password}";`] : []),
+      `  family {`,
+      ...families.map((f) => `    ${f} unicast;`),
+      '  }',
+      ...(options.addPath ? ['  capability {', `    add-path ${options.addPath};`, '  }'] : []),
+      ...(options.extraNeighborConfig ?? []).map((l) => `  ${l}`),
+      '  api {',
+      '    processes [ bmpw-control ];',
+      '    neighbor-changes;',
+      '  }',
+      '}',
+      '',
+    ],
+  });
+  const { process: proc, events, command, dir, configPath } = exabgp;
 
   const state = (): string | undefined => {
     const states = events().filter((e) => e.type === 'state' && e.neighbor?.state !== undefined);
@@ -321,16 +377,8 @@ export async function startExabgpAppliance(options: ExabgpApplianceOptions): Pro
         return state() === 'up';
       }, { what: `${name} to establish its session to ${options.peerAddress}`, timeoutMs, intervalMs: 100, logsFrom: [proc] });
     },
-    stop: async () => {
-      await proc.stop();
-      stopHelper();
-      closeFifo();
-    },
-    kill: async () => {
-      await proc.kill();
-      stopHelper();
-      closeFifo();
-    },
+    stop: exabgp.stop,
+    kill: exabgp.kill,
     logs: () => proc.logs(),
     logTail: (lines) => proc.logTail(lines),
   };
