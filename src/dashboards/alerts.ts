@@ -14,6 +14,7 @@ import {
   FIRING,
   firingNowStat,
   lastAlertTransitions,
+  multiAll,
   organize,
   problemThresholds,
   row,
@@ -23,10 +24,11 @@ import {
   statPanel,
   sumValues,
   tablePanel,
+  tagValuesVariable,
   thresholds,
   where,
 } from './common.js';
-import { DATASOURCE, id, influxql, matchesVariable } from './influx-query.js';
+import { id, influxql, matchesVariable } from './influx-query.js';
 import { DASHBOARD_UIDS } from './uids.js';
 
 const E = FIELDS.events;
@@ -37,35 +39,12 @@ const SEVERITY = matchesVariable(TAGS.severity, 'severity');
 /** Filters on the alert events themselves (the severity variable filters the "firing now" table separately). */
 const FILTERS = [ROUTER, RULE, SEVERITY] as const;
 
-function multiAll<T extends dashboard.QueryVariableBuilder | dashboard.CustomVariableBuilder>(variable: T): T {
-  variable.multi(true).includeAll(true).allValue('.*').current({ text: 'All', value: '$__all' });
-  return variable;
-}
-
 function variables(): (dashboard.QueryVariableBuilder | dashboard.CustomVariableBuilder)[] {
   const routers = `SHOW TAG VALUES FROM ${eventMeasurement} WITH KEY = ${id(TAGS.router)}`;
   const rules = `SHOW TAG VALUES FROM ${eventMeasurement} WITH KEY = ${id(TAGS.rule)}`;
   return [
-    multiAll(
-      new dashboard.QueryVariableBuilder('router')
-        .label('Route server')
-        .description('Route servers with events')
-        .datasource(DATASOURCE)
-        .query(routers)
-        .definition(routers)
-        .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-        .sort(dashboard.VariableSort.AlphabeticalAsc),
-    ),
-    multiAll(
-      new dashboard.QueryVariableBuilder('rule')
-        .label('Rule')
-        .description('Rules that raised alerts')
-        .datasource(DATASOURCE)
-        .query(rules)
-        .definition(rules)
-        .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-        .sort(dashboard.VariableSort.AlphabeticalAsc),
-    ),
+    multiAll(tagValuesVariable('router', 'Route server', 'Route servers with events', routers)),
+    multiAll(tagValuesVariable('rule', 'Rule', 'Rules that raised alerts', rules)),
     multiAll(new dashboard.CustomVariableBuilder('severity').label('Severity').description('Alert severities').values(SEVERITY_NAMES.join(','))),
   ];
 }

@@ -31,6 +31,7 @@ import {
   sumValues,
   tableIs,
   tablePanel,
+  tagValuesVariable,
   thresholds,
   timeseriesPanel,
   upDownMapping,
@@ -51,22 +52,8 @@ function variables(): dashboard.QueryVariableBuilder[] {
   const routers = `SHOW TAG VALUES FROM ${peerMeasurement} WITH KEY = ${id(TAGS.router)}`;
   const appliances = `SHOW TAG VALUES FROM ${peerMeasurement} WITH KEY = ${id(TAGS.peer)} WHERE ${ROUTER} AND ${NOT_LOCAL_PEER}`;
   return [
-    new dashboard.QueryVariableBuilder('router')
-      .label('Route server')
-      .description('The route server whose view of the appliance is shown')
-      .datasource(DATASOURCE)
-      .query(routers)
-      .definition(routers)
-      .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-      .sort(dashboard.VariableSort.AlphabeticalAsc),
-    new dashboard.QueryVariableBuilder('appliance')
-      .label('Appliance')
-      .description("The appliance's session address on that route server (peers the route server reports, without its own routes)")
-      .datasource(DATASOURCE)
-      .query(appliances)
-      .definition(appliances)
-      .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-      .sort(dashboard.VariableSort.AlphabeticalAsc),
+    tagValuesVariable('router', 'Route server', 'The route server whose view of the appliance is shown', routers),
+    tagValuesVariable('appliance', 'Appliance', "The appliance's session address on that route server (peers the route server reports, without its own routes)", appliances),
   ];
 }
 

@@ -249,3 +249,21 @@ export function firingNowStat(panelId: number, ...conditions: readonly string[])
   }
   return panel;
 }
+
+/** A variable listing the values of a tag (`SHOW TAG VALUES` query), sorted, re-read when the time range changes. */
+export function tagValuesVariable(name: string, label: string, description: string, query: string): dashboard.QueryVariableBuilder {
+  return new dashboard.QueryVariableBuilder(name)
+    .label(label)
+    .description(description)
+    .datasource(DATASOURCE)
+    .query(query)
+    .definition(query)
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.AlphabeticalAsc);
+}
+
+/** Multi-select with "All", which matches every value (`.*`), selected by default. */
+export function multiAll<T extends dashboard.QueryVariableBuilder | dashboard.CustomVariableBuilder>(variable: T): T {
+  variable.multi(true).includeAll(true).allValue('.*').current({ text: 'All', value: '$__all' });
+  return variable;
+}

@@ -15,6 +15,7 @@ import {
   FIRING,
   firingNowStat,
   lastAlertTransitions,
+  multiAll,
   NOT_LOCAL_PEER,
   organize,
   presentThresholds,
@@ -24,12 +25,13 @@ import {
   statPanel,
   tableIs,
   tablePanel,
+  tagValuesVariable,
   thresholds,
   timeseriesPanel,
   upDownMapping,
   where,
 } from './common.js';
-import { DATASOURCE, id, influxql, matchesVariable } from './influx-query.js';
+import { id, influxql, matchesVariable } from './influx-query.js';
 import { DASHBOARD_UIDS } from './uids.js';
 
 const R = FIELDS.router;
@@ -44,18 +46,7 @@ const GiB = 1024 ** 3;
 
 function routerVariable(): dashboard.QueryVariableBuilder {
   const query = `SHOW TAG VALUES FROM ${routerMeasurement} WITH KEY = ${id(TAGS.router)}`;
-  return new dashboard.QueryVariableBuilder('router')
-    .label('Route server')
-    .description('Route servers (config name, else BMP sysName, else address) that sent metrics')
-    .datasource(DATASOURCE)
-    .query(query)
-    .definition(query)
-    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-    .sort(dashboard.VariableSort.AlphabeticalAsc)
-    .multi(true)
-    .includeAll(true)
-    .allValue('.*')
-    .current({ text: 'All', value: '$__all' });
+  return multiAll(tagValuesVariable('router', 'Route server', 'Route servers (config name, else BMP sysName, else address) that sent metrics', query));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
