@@ -34,12 +34,10 @@ export interface RecorderStats {
   buffered: number;
 }
 
-/** Peers remembered by the appliance matcher; a route server has at most a few thousand. */
-const MAX_REMEMBERED_PEERS = 100_000;
-
 /**
  * Is a peer an appliance: inside an appliance group's session ranges, or a configured appliance? Called for every
- * route event, so ranges are parsed once and each peer's answer is remembered.
+ * route event, so ranges are parsed once and the answer is remembered per peer (the RIB shares one PeerRef object
+ * per peer session, so the lookup allocates nothing).
  */
 export function appliancePeerMatcher(config: Config): (peer: PeerRef) => boolean {
   const ranges = config.applianceGroups.flatMap((group) => group.sessionRanges).flatMap((text) => {
@@ -48,14 +46,12 @@ export function appliancePeerMatcher(config: Config): (peer: PeerRef) => boolean
   });
   const addresses = new Set((config.appliances ?? []).flatMap((appliance) => appliance.addresses ?? []));
   const bgpIds = new Set((config.appliances ?? []).flatMap((appliance) => (appliance.bgpId ? [appliance.bgpId] : [])));
-  const answers = new Map<string, boolean>();
+  const answers = new WeakMap<PeerRef, boolean>();
   return (peer) => {
-    const key = `${peer.address}|${peer.bgpId}`;
-    let answer = answers.get(key);
+    let answer = answers.get(peer);
     if (answer === undefined) {
       answer = addresses.has(peer.address) || bgpIds.has(peer.bgpId) || ranges.some((cidr) => addressInCidr(peer.address, cidr));
-      if (answers.size >= MAX_REMEMBERED_PEERS) answers.clear();
-      answers.set(key, answer);
+      answers.set(peer, answer);
     }
     return answer;
   };
