@@ -3,7 +3,8 @@
  *
  * Start order: 1. event sinks; 2. API (so health is visible as soon as routers may connect); 3. BMP listener.
  * Stop order: 1. BMP listener and sessions (routers' state is flushed, events still flow to the sinks);
- * 2. API; 3. sinks (flushed last, after the final events).
+ * 2. API; 3. event consumers, last added first (rules, then the history recorder, then the InfluxDB writer), so
+ * each one's final output still reaches the next; 4. the embedded store's file.
  */
 import { ApiServer } from './api/server.js';
 import { BmpCollector, type CollectorSettings } from './collector/server.js';
@@ -144,8 +145,9 @@ export class App {
     if (this.options.storage !== false) {
       const influx = this.startInflux();
       this.storageHandle = new Storage(this.config, { logger: this.options.logger, clock: this.options.clock, ...(influx && { influxSink: influx }) });
-      this.addConsumer(this.storageHandle.recorder);
+      // Added before the recorder so they stop after it (stop is LIFO): the recorder's last batch still reaches it.
       if (influx) this.addConsumer(influx);
+      this.addConsumer(this.storageHandle.recorder);
     }
     if (this.options.rules !== false) this.startRules();
     const api = await this.api.start(this.apiAddress.host, this.apiAddress.port);
@@ -263,8 +265,10 @@ export class App {
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     await this.collector.stop();
     await this.api.stop();
-    for (const consumer of this.consumers) await consumer.stop?.();
-    await this.storageHandle?.stop();
+    // Last added, first stopped: the rules' final alert changes still reach the recorder, whose last batch still
+    // reaches the InfluxDB writer.
+    for (const consumer of [...this.consumers].reverse()) await consumer.stop?.();
+    this.storageHandle?.close();
   }
 
   refreshGauges(): void {

@@ -57,10 +57,10 @@ export class Storage {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Closes the file. The recorder is an event consumer, stopped (flushed) with the others before this. */
+  close(): void {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.pruneTimer = undefined;
-    await this.recorder.stop();
     if (this.db.open) this.db.close();
   }
 }

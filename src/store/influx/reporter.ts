@@ -39,6 +39,7 @@ export class InfluxReporter implements EventConsumer, HistorySink {
   private activity = new Map<string, PeerActivity>();
   private events = 0;
   private timer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(
     readonly writer: InfluxWriter,
@@ -119,10 +120,12 @@ export class InfluxReporter implements EventConsumer, HistorySink {
     this.writer.write(points);
   }
 
-  async close(): Promise<void> {
+  /** Stops the snapshots and flushes the writer; once, whether called as the history sink or as a consumer. */
+  close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.writer.stop();
+    this.closing ??= this.writer.stop().then(() => undefined);
+    return this.closing;
   }
 
   async stop(): Promise<void> {
