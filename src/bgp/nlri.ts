@@ -12,6 +12,9 @@
  * Whether path identifiers are present is not in the bytes: it follows from the ADD-PATH negotiation. Exporters
  * get this wrong (FRR 8.4 negotiates ADD-PATH yet sends none), so we check the negotiated layout against the
  * bytes and fall back when only the other layout is plausible (see chooseAddPathLayout).
+ *
+ * Decoding is in two steps: indexNlriBlock validates a block and records where each prefix is (the compact form
+ * the scan keeps: offset of the length byte, and the path id); nlriAt turns one entry into the shared Nlri value.
  */
 import type { Family, Nlri } from './types.js';
 import { formatIPv4, formatIPv6 } from '../model/address.js';
@@ -66,39 +69,95 @@ class PrefixInternTable {
 const internV4 = new PrefixInternTable(4, 'ipv4');
 const internV6 = new PrefixInternTable(16, 'ipv6');
 
-/** Decode one block [start, end). Returns null on success, else the offset of the bad entry. */
-export function decodeNlriBlock(
-  buf: Buffer,
-  start: number,
-  end: number,
-  family: Family,
-  withPathId: boolean,
-  out: Nlri[],
-): number | null {
-  const maxLength = family === 'ipv4' ? 32 : 128;
-  const width = family === 'ipv4' ? 4 : 16;
-  const table = family === 'ipv4' ? internV4 : internV6;
+/** Where a block's prefixes are: entries first..first+count of a PrefixIndex, all of one family and layout. */
+export class NlriSection {
+  first = 0;
+  count = 0;
+  ipv6 = false;
+  pathIds = false;
+
+  reset(): void {
+    this.first = 0;
+    this.count = 0;
+    this.ipv6 = false;
+    this.pathIds = false;
+  }
+}
+
+/** Compact prefix list of one UPDATE: the offset of each prefix's length byte, and its path id (ADD-PATH). */
+export class PrefixIndex {
+  offsets = new Int32Array(1024);
+  pathIds = new Uint32Array(1024);
+  count = 0;
+
+  /** Make room for `more` entries (a 64 KiB UPDATE holds at most 65,536 one-byte prefixes). */
+  reserve(more: number): void {
+    const need = this.count + more;
+    if (need <= this.offsets.length) return;
+    let size = this.offsets.length;
+    while (size < need) size *= 2;
+    const offsets = new Int32Array(size);
+    offsets.set(this.offsets.subarray(0, this.count));
+    const pathIds = new Uint32Array(size);
+    pathIds.set(this.pathIds.subarray(0, this.count));
+    this.offsets = offsets;
+    this.pathIds = pathIds;
+  }
+}
+
+/**
+ * Validate the block [start, end) and append its entries to `index`. Returns -1 on success, else the offset of
+ * the bad entry (entries before it stay appended; the caller discards the whole UPDATE).
+ */
+export function indexNlriBlock(buf: Uint8Array, start: number, end: number, ipv6: boolean, withPathId: boolean, index: PrefixIndex): number {
+  const maxLength = ipv6 ? 128 : 32;
+  // Each entry takes at least 1 byte (5 with a path id), so this bounds the entries of the block.
+  index.reserve(withPathId ? ((end - start) / 5) | 0 : end - start);
+  const offsets = index.offsets;
+  const pathIds = index.pathIds;
+  let n = index.count;
   let pos = start;
   while (pos < end) {
     const entryStart = pos;
-    let pathId = -1;
+    let pathId = 0;
     if (withPathId) {
       if (end - pos < 5) return entryStart;
-      pathId = buf.readUInt32BE(pos);
+      pathId = ((buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3]) >>> 0;
       pos += 4;
     }
-    const length = buf[pos++];
+    const length = buf[pos];
     if (length > maxLength) return entryStart;
     const byteCount = (length + 7) >> 3;
-    if (end - pos < byteCount) return entryStart;
-    // Copy the prefix and clear trailing bits past the length: they are irrelevant (RFC 4271 §4.3).
-    for (let i = 0; i < width; i++) scratch[i] = i < byteCount ? buf[pos + i] : 0;
-    if (length & 7) scratch[byteCount - 1] &= 0xff << (8 - (length & 7));
-    const nlri = table.get(length, byteCount);
-    out.push(pathId < 0 ? nlri : { prefix: nlri.prefix, family, length, pathId });
-    pos += byteCount;
+    if (end - pos - 1 < byteCount) return entryStart;
+    offsets[n] = pos;
+    pathIds[n] = pathId;
+    n++;
+    pos += 1 + byteCount;
   }
-  return null;
+  index.count = n;
+  return -1;
+}
+
+/** The prefix whose length byte is at `offset` (validated by indexNlriBlock), as the shared interned value. */
+export function nlriAt(buf: Uint8Array, offset: number, ipv6: boolean): Nlri {
+  const length = buf[offset];
+  const byteCount = (length + 7) >> 3;
+  const width = ipv6 ? 16 : 4;
+  const from = offset + 1;
+  // Copy the prefix and clear trailing bits past the length: they are irrelevant (RFC 4271 §4.3).
+  for (let i = 0; i < width; i++) scratch[i] = i < byteCount ? buf[from + i] : 0;
+  if (length & 7) scratch[byteCount - 1] &= 0xff << (8 - (length & 7));
+  return (ipv6 ? internV6 : internV4).get(length, byteCount);
+}
+
+/** A section's prefixes as Nlri values, path ids attached when the section has them. */
+export function materializeSection(buf: Uint8Array, section: NlriSection, index: PrefixIndex, out: Nlri[]): Nlri[] {
+  const end = section.first + section.count;
+  for (let i = section.first; i < end; i++) {
+    const nlri = nlriAt(buf, index.offsets[i], section.ipv6);
+    out.push(section.pathIds ? { prefix: nlri.prefix, family: nlri.family, length: nlri.length, pathId: index.pathIds[i] } : nlri);
+  }
+  return out;
 }
 
 /**
@@ -107,8 +166,8 @@ export function decodeNlriBlock(
  * host bits set past the prefix length, several zero-length prefixes, or path ids with the high byte set
  * (a prefix-length byte read as a path id).
  */
-export function scoreNlriLayout(buf: Buffer, start: number, end: number, family: Family, withPathId: boolean): number {
-  const maxLength = family === 'ipv4' ? 32 : 128;
+export function scoreNlriLayout(buf: Uint8Array, start: number, end: number, ipv6: boolean, withPathId: boolean): number {
+  const maxLength = ipv6 ? 128 : 32;
   let pos = start;
   let oddities = 0;
   let entries = 0;
@@ -133,23 +192,24 @@ export function scoreNlriLayout(buf: Buffer, start: number, end: number, family:
 }
 
 /**
- * Decide whether the block [start, end) carries path identifiers.
+ * Decide whether the non-empty block [start, end) carries path identifiers.
  * - expected: what the ADD-PATH negotiation in the Peer Up says;
  * - previous: what this peer's bytes showed last time for the same family and direction, if known.
  * The negotiated layout wins unless the bytes contradict it: it fails to parse, or parses with more oddities
  * than the other layout. Ties keep the previous finding, else the negotiation.
  */
 export function chooseAddPathLayout(
-  buf: Buffer,
+  buf: Uint8Array,
   start: number,
   end: number,
-  family: Family,
+  ipv6: boolean,
   expected: boolean,
   previous: boolean | undefined,
 ): boolean {
-  if (start >= end) return previous ?? expected;
-  const scoreExpected = scoreNlriLayout(buf, start, end, family, expected);
-  const scoreOther = scoreNlriLayout(buf, start, end, family, !expected);
+  const scoreExpected = scoreNlriLayout(buf, start, end, ipv6, expected);
+  // No oddity: the other layout can at best tie, and a tie keeps the previous finding (the common case, cheaply).
+  if (scoreExpected === 0 && previous !== !expected) return expected;
+  const scoreOther = scoreNlriLayout(buf, start, end, ipv6, !expected);
   if (scoreOther < 0) return expected;
   if (scoreExpected < 0) return !expected;
   if (scoreExpected < scoreOther) return expected;
