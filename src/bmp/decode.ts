@@ -2,12 +2,17 @@
  * One BMP frame → BmpMessage (RFC 7854 §4). Frames come from framer.ts, so the common header is already known to
  * be sane and the frame holds exactly one message; every decoder below reads only inside [0, frame.length).
  *
+ * Two entry points: `scan` decodes and checks a frame without building values for Route Monitoring (the bulk of
+ * a stream): the result is a reused BmpScan whose UpdateScan holds numbers, byte ranges and a prefix index;
+ * `decode` is `scan` plus materializing JSON-safe values. Other message types are rare and always materialized.
+ *
  * BmpSessionDecoder is per BMP connection: it remembers what each peer's Peer Up negotiated (4-octet AS,
  * ADD-PATH per family and direction) because the layout of that peer's UPDATEs depends on it. It is pure state:
  * no I/O, no clock, no logging; errors come back as values with offsets relative to the frame.
  */
 import { BMP_MSG } from './constants.js';
 import { BMP_COMMON_HEADER_BYTES } from './framer.js';
+import { BGP_HEADER_BYTES } from '../bgp/message.js';
 import { decodePeerDown } from './peer-down.js';
 import { decodePeerUp } from './peer-up.js';
 import { checkPerPeerHeader, decodePeerIdentity, PEER_IDENTITY_BYTES, PER_PEER_HEADER_BYTES, readPeerTimestamp } from './per-peer-header.js';
@@ -15,10 +20,11 @@ import { decodeRouteMirroringItems } from './route-mirroring.js';
 import { decodeStatistics } from './statistics-report.js';
 import { decodeInitiation, decodeTermination } from './initiation-termination.js';
 import type { BmpMessage, PeerMessageHead, PerPeerHeader } from './types.js';
-import { BGP_TYPE, decodeBgpHeader } from '../bgp/message.js';
+import { BGP_TYPE } from '../bgp/message.js';
 import { defaultSessionContext, type SessionContext } from '../bgp/session-context.js';
-import { decodeUpdate, type UpdateDecodeOptions } from '../bgp/update.js';
-import { decodeError, truncated } from '../wire/decode-error.js';
+import { materializeUpdate, type UpdateDecodeOptions } from '../bgp/update.js';
+import { scanUpdate, UpdateScan } from '../bgp/update-scan.js';
+import { decodeError, truncated, type DecodeError } from '../wire/decode-error.js';
 import { err, ok, type Result } from '../wire/result.js';
 
 /** Identity of a peer within one BMP session (RFC 7854 §4.2: type, distinguisher and address). */
@@ -32,10 +38,52 @@ export function peerKeyOf(peer: PerPeerHeader): string {
  */
 const MAX_CACHED_PEER_HEADERS = 65_536;
 
+/** What `scan` found: a Route Monitoring message described by the scan, another message decoded, or an error. */
+export const SCAN_ROUTE_MONITORING = 0;
+export const SCAN_MESSAGE = 1;
+export const SCAN_ERROR = 2;
+
+/** Result of BmpSessionDecoder.scan; one per decoder, overwritten by the next scan. */
+export class BmpScan {
+  kind = SCAN_ERROR;
+  /** Route Monitoring: the peer (shared object per peer and table), the timestamp, and the UPDATE. */
+  peer: PerPeerHeader | undefined = undefined;
+  timestamp = 0;
+  fourOctetAs = true;
+  readonly update = new UpdateScan();
+  /** SCAN_MESSAGE: the decoded message. */
+  message: BmpMessage | undefined = undefined;
+  /** SCAN_ERROR: what was wrong. */
+  error: DecodeError | undefined = undefined;
+}
+
+interface PeerEntry {
+  readonly peer: PerPeerHeader;
+  readonly key: string;
+  /** The peer's decode options as of `version` (BmpSessionDecoder.sessionsVersion). */
+  options: UpdateDecodeOptions | undefined;
+  version: number;
+}
+
+/** Big-endian 32-bit word as a signed int (no bounds checks: callers checked the length). */
+function readWord(buf: Buffer, at: number): number {
+  return (buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3];
+}
+
+/** Front cache of per-peer headers: direct-mapped by a hash of the identity bytes, so a hit allocates nothing. */
+const PEER_SLOTS = 1024;
+/** PEER_IDENTITY_BYTES (34) as 8 words and a half word. */
+const PEER_SLOT_WORDS = 9;
+
 export class BmpSessionDecoder {
   private readonly sessions = new Map<string, SessionContext>();
+  /** Bumped whenever `sessions` changes, so cached session lookups know they are stale. */
+  private sessionsVersion = 0;
   /** Decoded per-peer headers by their identity bytes: one shared object per peer and table. */
-  private readonly peerHeaders = new Map<string, { readonly peer: PerPeerHeader; readonly key: string }>();
+  private readonly peerHeaders = new Map<string, PeerEntry>();
+  private readonly slotWords = new Int32Array(PEER_SLOTS * PEER_SLOT_WORDS);
+  private readonly slotEntries: (PeerEntry | undefined)[] = new Array<PeerEntry | undefined>(PEER_SLOTS);
+  private readonly result = new BmpScan();
 
   /** Number of peers whose negotiated capabilities are known. */
   get knownPeers(): number {
@@ -43,43 +91,103 @@ export class BmpSessionDecoder {
   }
 
   decode(frame: Buffer): Result<BmpMessage> {
-    if (frame.length < BMP_COMMON_HEADER_BYTES) return err(truncated('bmp', 0, 'common header', BMP_COMMON_HEADER_BYTES, frame.length));
+    const scan = this.scan(frame);
+    if (scan.kind === SCAN_MESSAGE) return ok(scan.message as BmpMessage);
+    if (scan.kind === SCAN_ERROR) return err(scan.error as DecodeError);
+    const peer = scan.peer as PerPeerHeader;
+    return ok({ type: 'route-monitoring', peer, timestamp: scan.timestamp, update: materializeUpdate(scan.update, scan.fourOctetAs) });
+  }
+
+  /** Decode and check one frame; Route Monitoring is left in scan form (see BmpScan). */
+  scan(frame: Buffer): BmpScan {
+    const result = this.result;
+    if (frame.length < BMP_COMMON_HEADER_BYTES) return this.failed(truncated('bmp', 0, 'common header', BMP_COMMON_HEADER_BYTES, frame.length));
     const type = frame[5];
     const end = frame.length;
     const body = BMP_COMMON_HEADER_BYTES;
     switch (type) {
-      case BMP_MSG.INITIATION:
-        return decodeInitiation(frame, body, end);
-      case BMP_MSG.TERMINATION:
-        return decodeTermination(frame, body, end);
       case BMP_MSG.ROUTE_MONITORING:
+        return this.scanRouteMonitoring(frame, body, end, result);
+      case BMP_MSG.INITIATION:
+        return this.settled(decodeInitiation(frame, body, end));
+      case BMP_MSG.TERMINATION:
+        return this.settled(decodeTermination(frame, body, end));
       case BMP_MSG.STATISTICS_REPORT:
       case BMP_MSG.PEER_DOWN:
       case BMP_MSG.PEER_UP:
       case BMP_MSG.ROUTE_MIRRORING:
-        return this.decodePeerMessage(frame, type, body, end);
+        return this.settled(this.decodePeerMessage(frame, type, body, end));
       default:
         // RFC 7854 §4.1: unknown message types are ignored, skipped by their length.
-        return ok({ type: 'unknown', messageType: type, length: end });
+        return this.settled(ok({ type: 'unknown', messageType: type, length: end }));
     }
+  }
+
+  private failed(error: DecodeError): BmpScan {
+    const result = this.result;
+    result.kind = SCAN_ERROR;
+    result.error = error;
+    result.message = undefined;
+    return result;
+  }
+
+  private settled(decoded: Result<BmpMessage>): BmpScan {
+    if (!decoded.ok) return this.failed(decoded.error);
+    const result = this.result;
+    result.kind = SCAN_MESSAGE;
+    result.message = decoded.value;
+    result.error = undefined;
+    return result;
+  }
+
+  /** RFC 7854 §4.6: a Route Monitoring message carries exactly one BGP UPDATE PDU after the per-peer header. */
+  private scanRouteMonitoring(frame: Buffer, start: number, end: number, result: BmpScan): BmpScan {
+    const bad = checkPerPeerHeader(frame, start, end);
+    if (bad) return this.failed(bad);
+    const entry = this.peerEntry(frame, start);
+    const bgp = start + PER_PEER_HEADER_BYTES;
+    if (end - bgp < BGP_HEADER_BYTES) return this.failed(truncated('bgp', bgp, 'BGP header', BGP_HEADER_BYTES, end - bgp));
+    if ((readWord(frame, bgp) & readWord(frame, bgp + 4) & readWord(frame, bgp + 8) & readWord(frame, bgp + 12)) !== -1) {
+      let at = bgp;
+      while (frame[at] === 0xff) at++;
+      return this.failed(decodeError('bgp', 'bad-marker', at, 'BGP marker is not all ones'));
+    }
+    const length = (frame[bgp + 16] << 8) | frame[bgp + 17];
+    if (length < BGP_HEADER_BYTES) return this.failed(decodeError('bgp', 'bad-bgp-length', bgp + 16, `BGP length ${length} is below the 19-byte header`));
+    if (length > end - bgp) return this.failed(truncated('bgp', bgp + 16, 'BGP message', length, end - bgp));
+    const bgpType = frame[bgp + 18];
+    if (bgpType !== BGP_TYPE.UPDATE) {
+      return this.failed(decodeError('bmp', 'bad-message', bgp + 18, `route monitoring carries BGP type ${bgpType}, not UPDATE`));
+    }
+    const updateEnd = bgp + length;
+    if (updateEnd !== end) return this.failed(decodeError('bmp', 'length-mismatch', updateEnd, `${end - updateEnd} bytes follow the BGP UPDATE`));
+    const options = this.updateOptions(entry);
+    const problem = scanUpdate(frame, bgp + BGP_HEADER_BYTES, updateEnd, options, result.update);
+    if (problem) return this.failed(problem);
+    result.kind = SCAN_ROUTE_MONITORING;
+    result.peer = entry.peer;
+    result.timestamp = (readWord(frame, start + 34) >>> 0) + (readWord(frame, start + 38) >>> 0) / 1e6;
+    result.fourOctetAs = options.fourOctetAs;
+    result.message = undefined;
+    result.error = undefined;
+    return result;
   }
 
   private decodePeerMessage(frame: Buffer, type: number, start: number, end: number): Result<BmpMessage> {
     const bad = checkPerPeerHeader(frame, start, end);
     if (bad) return err(bad);
-    const { peer, key } = this.peerHeader(frame, start);
+    const entry = this.peerEntry(frame, start);
+    const { peer, key } = entry;
     const head: PeerMessageHead = { peer, timestamp: readPeerTimestamp(frame, start) };
     const body = start + PER_PEER_HEADER_BYTES;
     switch (type) {
-      case BMP_MSG.ROUTE_MONITORING:
-        return this.decodeRouteMonitoring(frame, body, end, head, key);
       case BMP_MSG.STATISTICS_REPORT: {
         const stats = decodeStatistics(frame, body, end);
         return Array.isArray(stats) ? ok({ type: 'statistics-report', ...head, stats }) : err(stats);
       }
       case BMP_MSG.PEER_DOWN: {
         const down = decodePeerDown(frame, body, end, head);
-        if (down.ok) this.sessions.delete(key);
+        if (down.ok && this.sessions.delete(key)) this.sessionsVersion++;
         return down;
       }
       case BMP_MSG.PEER_UP: {
@@ -87,49 +195,86 @@ export class BmpSessionDecoder {
         if (!up.ok) return up;
         // A Peer Up for a peer already up replaces its context: FRR sends no Peer Down for dynamic neighbours.
         this.sessions.set(key, up.value.session);
+        this.sessionsVersion++;
         return ok(up.value.message);
       }
       default: {
-        const items = decodeRouteMirroringItems(frame, body, end, this.updateOptions(peer, key));
+        const items = decodeRouteMirroringItems(frame, body, end, this.updateOptions(entry));
         return Array.isArray(items) ? ok({ type: 'route-mirroring', ...head, items }) : err(items);
       }
     }
   }
 
-  private peerHeader(frame: Buffer, start: number): { readonly peer: PerPeerHeader; readonly key: string } {
+  /** The shared per-peer header for the identity bytes at `start`: the front cache, else the map, else decoded. */
+  private peerEntry(frame: Buffer, start: number): PeerEntry {
+    // The 34 identity bytes as 8 words and a half word: compared word by word, the slot picked by their hash.
+    const w0 = readWord(frame, start);
+    const w1 = readWord(frame, start + 4);
+    const w2 = readWord(frame, start + 8);
+    const w3 = readWord(frame, start + 12);
+    const w4 = readWord(frame, start + 16);
+    const w5 = readWord(frame, start + 20);
+    const w6 = readWord(frame, start + 24);
+    const w7 = readWord(frame, start + 28);
+    const w8 = (frame[start + 32] << 8) | frame[start + 33];
+    let hash = Math.imul(w0 ^ w1 ^ w2, 0x9e3779b1);
+    hash = Math.imul(hash ^ w3 ^ w4, 0x85ebca6b);
+    hash = Math.imul(hash ^ w5 ^ w6, 0xc2b2ae35);
+    hash = Math.imul(hash ^ w7 ^ w8, 0x27d4eb2f);
+    hash ^= hash >>> 15;
+    const slot = (hash >>> 22) & (PEER_SLOTS - 1);
+    const words = this.slotWords;
+    const base = slot * PEER_SLOT_WORDS;
+    const cached = this.slotEntries[slot];
+    if (
+      cached !== undefined &&
+      words[base] === w0 &&
+      words[base + 1] === w1 &&
+      words[base + 2] === w2 &&
+      words[base + 3] === w3 &&
+      words[base + 4] === w4 &&
+      words[base + 5] === w5 &&
+      words[base + 6] === w6 &&
+      words[base + 7] === w7 &&
+      words[base + 8] === w8
+    ) {
+      return cached;
+    }
     const bytesKey = frame.toString('latin1', start, start + PEER_IDENTITY_BYTES);
     let entry = this.peerHeaders.get(bytesKey);
     if (entry === undefined) {
       if (this.peerHeaders.size >= MAX_CACHED_PEER_HEADERS) this.peerHeaders.clear();
       const peer = decodePeerIdentity(frame, start);
-      entry = { peer, key: peerKeyOf(peer) };
+      entry = { peer, key: peerKeyOf(peer), options: undefined, version: -1 };
       this.peerHeaders.set(bytesKey, entry);
     }
+    words[base] = w0;
+    words[base + 1] = w1;
+    words[base + 2] = w2;
+    words[base + 3] = w3;
+    words[base + 4] = w4;
+    words[base + 5] = w5;
+    words[base + 6] = w6;
+    words[base + 7] = w7;
+    words[base + 8] = w8;
+    this.slotEntries[slot] = entry;
     return entry;
   }
 
-  /** RFC 7854 §4.6: a Route Monitoring message carries exactly one BGP UPDATE PDU after the per-peer header. */
-  private decodeRouteMonitoring(frame: Buffer, start: number, end: number, head: PeerMessageHead, key: string): Result<BmpMessage> {
-    const header = decodeBgpHeader(frame, start, end);
-    if (!header.ok) return header;
-    if (header.value.type !== BGP_TYPE.UPDATE) {
-      return err(decodeError('bmp', 'bad-message', start + 18, `route monitoring carries BGP type ${header.value.type}, not UPDATE`));
-    }
-    const updateEnd = start + header.value.length;
-    if (updateEnd !== end) {
-      return err(decodeError('bmp', 'length-mismatch', updateEnd, `${end - updateEnd} bytes follow the BGP UPDATE`));
-    }
-    const update = decodeUpdate(frame, start + 19, updateEnd, this.updateOptions(head.peer, key));
-    return update.ok ? ok({ type: 'route-monitoring', ...head, update: update.value }) : update;
-  }
-
-  private updateOptions(peer: PerPeerHeader, key: string): UpdateDecodeOptions {
-    let session = this.sessions.get(key);
+  private updateOptions(entry: PeerEntry): UpdateDecodeOptions {
+    if (entry.version === this.sessionsVersion && entry.options !== undefined) return entry.options;
+    let session = this.sessions.get(entry.key);
     if (!session) {
       // GoBGP's Loc-RIB and peers whose Peer Up we missed: decode by the RFC defaults and the bytes.
       session = defaultSessionContext();
-      if (this.sessions.size < MAX_CACHED_PEER_HEADERS) this.sessions.set(key, session);
+      if (this.sessions.size < MAX_CACHED_PEER_HEADERS) {
+        this.sessions.set(entry.key, session);
+        this.sessionsVersion++;
+      }
     }
-    return { session, direction: peer.adjRibOut ? 'to-peer' : 'from-peer', fourOctetAs: !peer.legacyAsPath };
+    const { peer } = entry;
+    entry.options = { session, direction: peer.adjRibOut ? 'to-peer' : 'from-peer', fourOctetAs: !peer.legacyAsPath };
+    entry.version = this.sessionsVersion;
+    return entry.options;
   }
 }
