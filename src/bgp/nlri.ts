@@ -106,8 +106,14 @@ export class PrefixIndex {
 }
 
 /**
- * Validate the block [start, end) and append its entries to `index`. Returns -1 on success, else the offset of
- * the bad entry (entries before it stay appended; the caller discards the whole UPDATE).
+ * Oddities (see scoreNlriLayout) seen by the last successful indexNlriBlock: a second return value, kept in a
+ * module variable so the common path allocates nothing.
+ */
+export let lastIndexOddities = 0;
+
+/**
+ * Validate the block [start, end) and append its entries to `index`, counting oddities as scoreNlriLayout does.
+ * Returns -1 on success, else the offset of the bad entry (entries before it stay appended).
  */
 export function indexNlriBlock(buf: Uint8Array, start: number, end: number, ipv6: boolean, withPathId: boolean, index: PrefixIndex): number {
   const maxLength = ipv6 ? 128 : 32;
@@ -117,11 +123,14 @@ export function indexNlriBlock(buf: Uint8Array, start: number, end: number, ipv6
   const pathIds = index.pathIds;
   let n = index.count;
   let pos = start;
+  let oddities = 0;
+  let zeroLength = 0;
   while (pos < end) {
     const entryStart = pos;
     let pathId = 0;
     if (withPathId) {
       if (end - pos < 5) return entryStart;
+      if (buf[pos] !== 0) oddities++;
       pathId = ((buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3]) >>> 0;
       pos += 4;
     }
@@ -129,12 +138,16 @@ export function indexNlriBlock(buf: Uint8Array, start: number, end: number, ipv6
     if (length > maxLength) return entryStart;
     const byteCount = (length + 7) >> 3;
     if (end - pos - 1 < byteCount) return entryStart;
+    if (length & 7 && buf[pos + byteCount] & (0xff >> (length & 7))) oddities++;
+    if (length === 0) zeroLength++;
     offsets[n] = pos;
     pathIds[n] = pathId;
     n++;
     pos += 1 + byteCount;
   }
+  const entries = n - index.count;
   index.count = n;
+  lastIndexOddities = entries > 1 ? oddities + zeroLength : oddities;
   return -1;
 }
 

@@ -12,7 +12,7 @@
  */
 import { isValidAsPath } from './attributes/as-path.js';
 import { ATTR, KNOWN_ATTRIBUTE_ACTION, KNOWN_ATTRIBUTE_FLAGS } from './attributes/codes.js';
-import { chooseAddPathLayout, indexNlriBlock, NlriSection, PrefixIndex } from './nlri.js';
+import { chooseAddPathLayout, indexNlriBlock, lastIndexOddities, NlriSection, PrefixIndex } from './nlri.js';
 import { directionalKey, type Direction, type SessionContext } from './session-context.js';
 import { AFI_IPV4, AFI_IPV6, SAFI_MULTICAST, SAFI_UNICAST, type AttributeAction, type AttributeWarning } from './types.js';
 import { decodeError, truncated, type DecodeError } from '../wire/decode-error.js';
@@ -206,16 +206,27 @@ function indexBlock(
   const key = directionalKey(direction, afi, safi);
   const negotiated = direction === 'from-peer' ? session.addPathFromPeer : session.addPathToPeer;
   const expected = negotiated.size > 0 && negotiated.has(key & 0xffff);
-  const previous = session.observedAddPath.get(key);
+  const observed = session.observedAddPath;
+  const previous = observed.size === 0 ? undefined : observed.get(key);
   const ipv6 = family === 1;
-  const withPathId = chooseAddPathLayout(buf, start, end, ipv6, expected, previous);
-  if (withPathId !== expected) scan.addPathFallbacks++;
-  if (previous !== withPathId) session.observedAddPath.set(key, withPathId);
-  section.first = scan.prefixes.count;
+  const first = scan.prefixes.count;
+  section.first = first;
   section.ipv6 = ipv6;
+  // Index with the negotiated layout; only if the bytes look odd that way (or did last time) weigh the other one.
+  let bad = indexNlriBlock(buf, start, end, ipv6, expected, scan.prefixes);
+  let withPathId = expected;
+  if (bad >= 0 || lastIndexOddities > 0 || previous === !expected) {
+    withPathId = chooseAddPathLayout(buf, start, end, ipv6, expected, previous);
+    if (withPathId !== expected || bad >= 0) {
+      scan.prefixes.count = first;
+      bad = indexNlriBlock(buf, start, end, ipv6, withPathId, scan.prefixes);
+    }
+  }
+  if (withPathId !== expected) scan.addPathFallbacks++;
+  // Only what contradicts the negotiation is worth remembering (a missing entry means "as negotiated").
+  if (previous !== withPathId && (previous !== undefined || withPathId !== expected)) observed.set(key, withPathId);
   section.pathIds = withPathId;
-  const bad = indexNlriBlock(buf, start, end, ipv6, withPathId, scan.prefixes);
-  section.count = scan.prefixes.count - section.first;
+  section.count = scan.prefixes.count - first;
   return bad;
 }
 

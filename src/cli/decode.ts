@@ -3,13 +3,15 @@
  * one JSON object per message on stdout (NDJSON), a summary of counts on stderr.
  *
  * Decode errors are printed as {"type":"decode-error", ...} objects in the stream (so scripts see them in order)
- * and as a line on stderr naming the offset. Offline we may guess: after a framing error the framer skips to the
+ * and as a line on stderr naming the offset. `--check` decodes and checks everything the same way but prints
+ * only the errors and the summary: it uses the decoder's scan, which builds no values, so it is many times faster
+ * on a large capture. Offline we may guess: after a framing error the framer skips to the
  * next plausible BMP header and goes on.
  */
 import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { detectCaptureFormat, extractTcpStreams } from '../capture/index.js';
-import { BmpSessionDecoder } from '../bmp/decode.js';
+import { BmpSessionDecoder, SCAN_ERROR, SCAN_ROUTE_MONITORING } from '../bmp/decode.js';
 import { BmpFramer, DEFAULT_MAX_MESSAGE_BYTES, type BmpFrame } from '../bmp/framer.js';
 import type { BmpMessage } from '../bmp/types.js';
 import type { DecodeError } from '../wire/decode-error.js';
@@ -20,6 +22,8 @@ export interface DecodeCommandOptions {
   readonly port?: number;
   /** Print progress to stderr (defaults to stderr being a terminal). */
   readonly progress?: boolean;
+  /** Check only: errors and the summary, no NDJSON. */
+  readonly check?: boolean;
 }
 
 export interface DecodeIo {
@@ -73,6 +77,7 @@ class StreamPrinter {
     private readonly io: DecodeIo,
     private readonly streamId: string | undefined,
     maxMessageBytes: number,
+    private readonly checkOnly = false,
   ) {
     this.framer = new BmpFramer({ maxMessageBytes, resynchronize: true });
   }
@@ -95,6 +100,10 @@ class StreamPrinter {
   }
 
   private onFrame(frame: BmpFrame): void {
+    if (this.checkOnly) {
+      this.checkFrame(frame);
+      return;
+    }
     const result = this.decoder.decode(frame.bytes);
     if (!result.ok) {
       this.onError(result.error, frame.streamOffset);
@@ -103,6 +112,28 @@ class StreamPrinter {
     this.count(result.value);
     const head = this.streamId === undefined ? { offset: frame.streamOffset } : { stream: this.streamId, offset: frame.streamOffset };
     this.lines.push(JSON.stringify({ ...head, ...result.value }, omitInternal));
+  }
+
+  private checkFrame(frame: BmpFrame): void {
+    const scan = this.decoder.scan(frame.bytes);
+    if (scan.kind === SCAN_ERROR) {
+      this.onError(scan.error as DecodeError, frame.streamOffset);
+      return;
+    }
+    if (scan.kind !== SCAN_ROUTE_MONITORING) {
+      this.count(scan.message as BmpMessage);
+      return;
+    }
+    const summary = this.summary;
+    const update = scan.update;
+    summary.messages++;
+    summary.byType['route-monitoring'] = (summary.byType['route-monitoring'] ?? 0) + 1;
+    summary.announced += update.announcedCount;
+    summary.withdrawn += update.withdrawnCount;
+    if (update.endOfRibAfi !== 0) summary.endOfRib++;
+    if (update.treatAsWithdraw) summary.treatAsWithdraw++;
+    summary.addPathFallbacks += update.addPathFallbacks;
+    summary.asWidthFallbacks += update.asWidthFallbacks;
   }
 
   private count(message: BmpMessage): void {
@@ -127,6 +158,7 @@ class StreamPrinter {
     const offset = base + error.offset;
     const where = this.streamId === undefined ? `offset ${offset}` : `${this.streamId} offset ${offset}`;
     this.io.stderr.write(`bmpwatch decode: ${error.layer} error ${error.code} at ${where}: ${error.detail}\n`);
+    if (this.checkOnly) return;
     const head = this.streamId === undefined ? { offset } : { stream: this.streamId, offset };
     this.lines.push(JSON.stringify({ ...head, type: 'decode-error', layer: error.layer, code: error.code, detail: error.detail }));
   }
@@ -186,7 +218,7 @@ async function decodeRawStream(
   file: string,
 ): Promise<void> {
   summary.streams = 1;
-  const printer = new StreamPrinter(summary, io, undefined, maxMessageBytes);
+  const printer = new StreamPrinter(summary, io, undefined, maxMessageBytes, options.check);
   const progress = makeProgress(options, io, file);
   if (buffered) {
     printer.push(buffered);
@@ -214,7 +246,7 @@ function decodeCapture(data: Buffer, options: DecodeCommandOptions, io: DecodeIo
     if (options.port === undefined && stream.bytes[0] !== 3) continue;
     summary.streams++;
     if (stream.gapBytes > 0) io.stderr.write(`bmpwatch decode: ${stream.id} is missing ${stream.gapBytes} bytes (capture dropped packets)\n`);
-    const printer = new StreamPrinter(summary, io, stream.id, maxMessageBytes);
+    const printer = new StreamPrinter(summary, io, stream.id, maxMessageBytes, options.check);
     printer.push(stream.bytes);
     printer.finish();
   }

@@ -37,10 +37,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--max-message-bytes <n>', 'largest BMP message accepted', positiveInt)
     .option('--port <port>', 'capture input: only the TCP streams sent to this port', positiveInt)
     .option('--no-progress', 'never print progress to stderr')
-    .action(async (file: string, opts: { maxMessageBytes?: number; port?: number; progress: boolean }) => {
+    .option('--check', 'decode and check every message but print only errors and the summary (much faster; exit 1 on any error)')
+    .action(async (file: string, opts: { maxMessageBytes?: number; port?: number; progress: boolean; check?: boolean }) => {
       const code = await runDecode(
         file,
-        { maxMessageBytes: opts.maxMessageBytes, port: opts.port, progress: opts.progress ? undefined : false },
+        { maxMessageBytes: opts.maxMessageBytes, port: opts.port, progress: opts.progress ? undefined : false, check: opts.check === true },
         { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
       );
       setExitCode(code);

@@ -257,3 +257,37 @@ describe('runDecode on a damaged stream', () => {
     expect(result.lines).toHaveLength(88);
   });
 });
+
+describe('runDecode --check', () => {
+  it('prints nothing on stdout and the same summary as a full decode, exit 0, on the capture', async () => {
+    const result = await run(BMP_FILE, { check: true });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`${JSON.stringify({ summary: BASELINE_SUMMARY })}\n`);
+  });
+
+  it('on the pcap of the same session, the same summary as a full decode of it', async () => {
+    const full = await run(PCAP_FILE);
+    const checked = await run(PCAP_FILE, { check: true });
+    expect(checked.code).toBe(full.code);
+    expect(checked.stdout).toBe('');
+    expect(checked.stderr).toBe(full.stderr);
+  });
+
+  it('damaged streams: the same error lines, summary and exit code as a full decode, and no NDJSON', async () => {
+    // Garbage in front of a frame, a bad marker, a bad prefix length in one UPDATE, and a truncated end.
+    const damaged = Buffer.from(BMP);
+    const monitoring = FRAMES.filter((frame) => frame.bytes[5] === 0);
+    damaged[monitoring[3].offset + 48 + 2] = 0x00; // BGP marker byte
+    const lastByteOfUpdate = monitoring[7].offset + monitoring[7].bytes.length - 1;
+    damaged[lastByteOfUpdate - 4] = 0xff; // inside the NLRI or attributes of another UPDATE
+    const input = Buffer.concat([damaged.subarray(0, FRAMES[20].offset), Buffer.alloc(11, 0x07), damaged.subarray(FRAMES[20].offset, damaged.length - 3)]);
+    const full = await run('-', {}, chunksOf(input, 1000));
+    const checked = await run('-', { check: true }, chunksOf(input, 1000));
+    expect(full.code).toBe(1);
+    expect(JSON.parse(full.stderr.trimEnd().split('\n').pop() as string).summary.errors).toBeGreaterThanOrEqual(3);
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toBe('');
+    expect(checked.stderr).toBe(full.stderr);
+  });
+});
