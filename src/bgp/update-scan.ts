@@ -91,6 +91,14 @@ export class UpdateScan {
   mpUnreachFamily = -1;
   mpUnreachNlriStart = 0;
 
+  /**
+   * ADD-PATH layouts the bytes showed in this UPDATE (directional family key → with path ids), applied to the
+   * session only when the UPDATE decodes: a broken message must not change how the next one is read.
+   */
+  readonly observedKeys = new Int32Array(4);
+  readonly observedLayouts = new Uint8Array(4);
+  observedCount = 0;
+
   readonly warnings: AttributeWarning[] = [];
   treatAsWithdraw = false;
   addPathFallbacks = 0;
@@ -127,6 +135,7 @@ export class UpdateScan {
     this.mpReachNlri.reset();
     this.mpUnreachNlri.reset();
     this.attributeCount = 0;
+    this.observedCount = 0;
     this.stamp = (this.stamp + 1) >>> 0;
     if (this.stamp === 0) {
       this.attributeStamp.fill(0);
@@ -184,6 +193,7 @@ export function scanUpdate(buf: Buffer, start: number, end: number, options: Upd
 
   if (scan.nlri.count + scan.mpReachNlri.count > 0) checkMandatory(scan, attributesEnd);
   detectEndOfRib(scan, attributesLength);
+  for (let i = 0; i < scan.observedCount; i++) options.session.observedAddPath.set(scan.observedKeys[i], scan.observedLayouts[i] === 1);
   return null;
 }
 
@@ -207,7 +217,14 @@ function indexBlock(
   const negotiated = direction === 'from-peer' ? session.addPathFromPeer : session.addPathToPeer;
   const expected = negotiated.size > 0 && negotiated.has(key & 0xffff);
   const observed = session.observedAddPath;
-  const previous = observed.size === 0 ? undefined : observed.get(key);
+  let previous = observed.size === 0 ? undefined : observed.get(key);
+  let pending = -1;
+  for (let i = 0; i < scan.observedCount; i++) {
+    if (scan.observedKeys[i] === key) {
+      pending = i;
+      previous = scan.observedLayouts[i] === 1;
+    }
+  }
   const ipv6 = family === 1;
   const first = scan.prefixes.count;
   section.first = first;
@@ -224,7 +241,11 @@ function indexBlock(
   }
   if (withPathId !== expected) scan.addPathFallbacks++;
   // Only what contradicts the negotiation is worth remembering (a missing entry means "as negotiated").
-  if (previous !== withPathId && (previous !== undefined || withPathId !== expected)) observed.set(key, withPathId);
+  if (previous !== withPathId && (previous !== undefined || withPathId !== expected)) {
+    const at = pending >= 0 ? pending : scan.observedCount++;
+    scan.observedKeys[at] = key;
+    scan.observedLayouts[at] = withPathId ? 1 : 0;
+  }
   section.pathIds = withPathId;
   section.count = scan.prefixes.count - first;
   return bad;
