@@ -226,6 +226,7 @@ export class App {
         batchSize: influx.batchSize,
         flushIntervalMs: influx.flushIntervalMs,
         maxBufferedPoints: influx.maxBufferedPoints,
+        retryBackoffMaxMs: influx.retryBackoffMaxMs,
       },
       { logger: this.options.logger.child({ component: 'influxdb' }), clock: this.options.clock, registry: this.metrics.registry },
     );

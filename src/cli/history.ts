@@ -174,7 +174,7 @@ async function resolveApplianceOrExplain(backend: HistoryBackend, query: string,
   try {
     return await resolveAppliance(backend, query, range, config.appliances ?? []);
   } catch (error) {
-    if (error instanceof UnknownApplianceError) {
+    if (error instanceof UnknownApplianceError && !error.configured) {
       const known = (config.appliances ?? []).map((appliance) => appliance.name);
       throw new Error(`${error.message}${known.length > 0 ? `; configured appliances: ${known.join(', ')}` : ''}`, { cause: error });
     }

@@ -142,6 +142,10 @@ export const DEFAULT_INFLUX_FLUSH_INTERVAL_MS = 1_000;
 /** Points held while InfluxDB is unreachable: minutes of a busy collector, about 100 MB. */
 export const DEFAULT_INFLUX_BUFFERED_POINTS = 500_000;
 export const MAX_INFLUX_BUFFERED_POINTS = 10_000_000;
+/** Longest wait between retries of a failed InfluxDB write (the backoff doubles from 500 ms up to this). */
+export const DEFAULT_INFLUX_RETRY_MAX_MS = 30_000;
+export const MIN_INFLUX_RETRY_MAX_MS = 1_000;
+export const MAX_INFLUX_RETRY_MAX_MS = 600_000;
 /** Metrics snapshots (per router, per peer, collector health) are written this often. */
 export const DEFAULT_METRICS_INTERVAL_SECONDS = 10;
 export const MAX_METRICS_INTERVAL_SECONDS = 3_600;
@@ -390,6 +394,7 @@ const influxSchema = z
     batchSize: integer(1, MAX_INFLUX_BATCH_SIZE).default(DEFAULT_INFLUX_BATCH_SIZE),
     flushIntervalMs: integer(MIN_HISTORY_FLUSH_INTERVAL_MS, MAX_HISTORY_FLUSH_INTERVAL_MS).default(DEFAULT_INFLUX_FLUSH_INTERVAL_MS),
     maxBufferedPoints: integer(1, MAX_INFLUX_BUFFERED_POINTS).default(DEFAULT_INFLUX_BUFFERED_POINTS),
+    retryBackoffMaxMs: integer(MIN_INFLUX_RETRY_MAX_MS, MAX_INFLUX_RETRY_MAX_MS).default(DEFAULT_INFLUX_RETRY_MAX_MS),
     metricsIntervalSeconds: integer(1, MAX_METRICS_INTERVAL_SECONDS).default(DEFAULT_METRICS_INTERVAL_SECONDS),
   })
   .strict()

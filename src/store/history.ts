@@ -55,8 +55,19 @@ export interface ResolvedAppliance {
 }
 
 export class UnknownApplianceError extends Error {
-  constructor(readonly query: string) {
-    super(`no appliance "${query}" in the history (give a session address, a BGP identifier or a configured appliance name)`);
+  /**
+   * `configured`: what the configuration says of an appliance that had no session in the range, so the answer
+   * can say so instead of suggesting a typo.
+   */
+  constructor(
+    readonly query: string,
+    readonly configured?: { readonly identity: string; readonly range: TimeRange },
+  ) {
+    super(
+      configured
+        ? `appliance "${query}" is configured (${configured.identity}) but had no BGP session in the history between ${new Date(configured.range.from).toISOString()} and ${new Date(configured.range.to).toISOString()}`
+        : `no appliance "${query}" in the history (give a session address, a BGP identifier or a configured appliance name)`,
+    );
   }
 }
 
@@ -88,7 +99,11 @@ export async function resolveAppliance(
   for (const identity of await backend.identities({ addresses: [...addresses], bgpIds: [...bgpIds] }, range)) {
     identities.set(`${identity.address}|${identity.bgpId}|${identity.as}`, identity);
   }
-  if (identities.size === 0) throw new UnknownApplianceError(query);
+  if (identities.size === 0) {
+    if (!configured) throw new UnknownApplianceError(query);
+    const identity = [...(configured.addresses?.length ? [`addresses ${configured.addresses.join(', ')}`] : []), ...(configured.bgpId ? [`BGP identifier ${configured.bgpId}`] : [])].join('; ');
+    throw new UnknownApplianceError(query, { identity: identity || 'no address or BGP identifier', range });
+  }
   return {
     label: configured?.name ?? query,
     configName: configured?.name,

@@ -400,6 +400,13 @@ describe('environment substitution', () => {
     }
   });
 
+  it('bounds the InfluxDB retry backoff and defaults it to 30 s', () => {
+    const influx = { enabled: true, url: 'http://127.0.0.1:8086' };
+    expect(loaded({ storage: { influx } }, {}).storage.influx?.retryBackoffMaxMs).toBe(30_000);
+    expect(loaded({ storage: { influx: { ...influx, retryBackoffMaxMs: 120_000 } } }, {}).storage.influx?.retryBackoffMaxMs).toBe(120_000);
+    expect(problems({ storage: { influx: { ...influx, retryBackoffMaxMs: 10 } } }, {}).map((p) => p.path)).toEqual(['storage.influx.retryBackoffMaxMs']);
+  });
+
   it('reports rule overrides and webhook filters that name unknown appliance groups', () => {
     expect(problems({ rules: { groups: [{ group: 'nope' }] } }, {})).toEqual([{ path: 'rules.groups[0].group', message: 'no appliance group named "nope" (no applianceGroups are configured)' }]);
   });

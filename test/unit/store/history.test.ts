@@ -155,6 +155,11 @@ describe('SqliteHistoryStore', () => {
     expect(named.addresses.sort()).toEqual(['10.0.0.5', '10.0.1.7']);
     await expect(resolveAppliance(store, '10.9.9.9', range)).rejects.toBeInstanceOf(UnknownApplianceError);
     await expect(resolveAppliance(store, 'no-such-name', range)).rejects.toBeInstanceOf(UnknownApplianceError);
+    // A configured appliance that never had a session: the answer says it is configured, with what, and when.
+    const quiet = resolveAppliance(store, 'web-9', range, [{ name: 'web-9', group: 'g', bgpId: '192.0.2.99', addresses: ['10.0.9.1'] }]);
+    await expect(quiet).rejects.toThrow(
+      `appliance "web-9" is configured (addresses 10.0.9.1; BGP identifier 192.0.2.99) but had no BGP session in the history between ${new Date(range.from).toISOString()} and ${new Date(range.to).toISOString()}`,
+    );
     // Outside the range the appliance is unknown.
     await expect(resolveAppliance(store, '10.0.0.5', { from: T0 + 5000, to: T0 + 6000 })).rejects.toBeInstanceOf(UnknownApplianceError);
   });
