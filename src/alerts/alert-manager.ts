@@ -85,6 +85,15 @@ export class AlertManager {
     return firing;
   }
 
+  /** A rule took over a restored alert: it stays firing (nothing is sent) until the rule resolves it. */
+  confirmRestored(fingerprint: string, now: number): void {
+    const alert = this.alertMap.get(fingerprint);
+    if (alert === undefined || alert.awaitingSince === undefined) return;
+    const next: Mutable<AlertRecord> = { ...alert, updatedAt: now };
+    delete next.awaitingSince;
+    this.save(next);
+  }
+
   alert(fingerprint: string): AlertRecord | undefined {
     return this.alertMap.get(fingerprint);
   }

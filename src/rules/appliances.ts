@@ -61,6 +61,11 @@ export class ApplianceDirectory {
     return this.lookup(peer.address, peer.bgpId);
   }
 
+  /** The appliance behind a session address and BGP identifier (an alert's peer, restored after a restart). */
+  resolveAddress(address: string, bgpId: string): Appliance | undefined {
+    return this.lookup(address, bgpId);
+  }
+
   /**
    * The appliance whose address is `address`: used to attribute Loc-RIB routes (which carry no peer) by next hop.
    * Only named appliances' configured addresses and addresses inside a group's session ranges qualify; an

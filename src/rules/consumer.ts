@@ -106,20 +106,26 @@ export class RulesConsumer implements EventConsumer {
     const now = this.options.clock.now();
     const restored = this.alerts.load(now);
     if (restored.length > 0) this.log.info({ event: 'alerts-restored', firing: restored.length }, 'restored firing alerts; waiting for the rules to confirm them');
-    this.apply(
-      this.engine.adopt(
-        restored.map((alert) => ({
-          rule: alert.rule,
-          key: alert.key,
-          startsAt: alert.startsAt,
-          ...(alert.router !== undefined && { router: alert.router }),
-          ...(alert.appliance !== undefined && { appliance: alert.appliance }),
-          ...(alert.details !== undefined && { details: alert.details }),
-        })),
-        now,
-      ),
+    const { transitions, adopted } = this.engine.adopt(
+      restored.map((alert) => ({
+        rule: alert.rule,
+        key: alert.key,
+        startsAt: alert.startsAt,
+        severity: alert.severity,
+        ...(alert.router !== undefined && { router: alert.router }),
+        ...(alert.routers !== undefined && { routers: alert.routers }),
+        ...(alert.peer !== undefined && { peer: alert.peer }),
+        ...(alert.appliance !== undefined && { appliance: alert.appliance }),
+        ...(alert.prefix !== undefined && { prefix: alert.prefix }),
+        ...(alert.firstSeen !== undefined && { firstSeen: alert.firstSeen }),
+        ...(alert.lastSeen !== undefined && { lastSeen: alert.lastSeen }),
+        ...(alert.details !== undefined && { details: alert.details }),
+      })),
       now,
     );
+    for (const fingerprint of adopted) this.alerts.confirmRestored(fingerprint, now);
+    if (adopted.length > 0) this.log.info({ event: 'alerts-adopted', alerts: adopted.length }, 'rules took over restored alerts');
+    this.apply(transitions, now);
     this.webhooks.start();
     this.startTimer();
   }

@@ -23,7 +23,7 @@ import { buildRuleSettings, type RuleSettings, type RulesEngineConfig } from './
 import { tooManyPrefixesRule } from './too-many-prefixes.js';
 import { unexpectedPeerRule } from './unexpected-peer.js';
 import { unexpectedPrefixRule } from './unexpected-prefix.js';
-import { fire, resolve, type AdoptedAlert, type Rule, type RuleContext, type RouteTouch, type Transition } from './types.js';
+import { fingerprintOf, fire, resolve, type AdoptedAlert, type Rule, type RuleContext, type RouteTouch, type Transition } from './types.js';
 
 /** Every rule, in evaluation order (order does not change results: rules do not see each other's output). */
 export function defaultRules(): Rule[] {
@@ -117,19 +117,23 @@ export class RuleEngine {
     return transitions;
   }
 
-  /** Restored firing alerts after a restart: rules that can keep them alive take them over. */
-  adopt(alerts: readonly (AdoptedAlert & { readonly rule: string })[], now: number): Transition[] {
+  /**
+   * Restored firing alerts after a restart: rules that can keep them alive take them over. Returns the
+   * fingerprints taken over (the alert manager stops waiting for them to be asserted again).
+   */
+  adopt(alerts: readonly (AdoptedAlert & { readonly rule: string })[], now: number): { readonly transitions: Transition[]; readonly adopted: string[] } {
     const transitions: Transition[] = [];
+    const adopted: string[] = [];
     for (const rule of this.rules) {
       if (!rule.adopt) continue;
       const mine = alerts.filter((alert) => alert.rule === rule.id);
       if (mine.length === 0) continue;
       this.run(rule, transitions, now, () => {
-        rule.adopt?.(mine, this.context(now));
+        for (const key of rule.adopt?.(mine, this.context(now)) ?? []) adopted.push(fingerprintOf(rule.id, key));
         return [];
       });
     }
-    return transitions;
+    return { transitions, adopted };
   }
 
   handle(event: CollectorEvent, now: number): Transition[] {

@@ -85,6 +85,8 @@ export function feedLostRule(): Rule {
       for (const alert of alerts) {
         if (!lost.has(alert.key)) lost.set(alert.key, { routerId: '', since: alert.startsAt, reason: 'before restart', detail: 'restored', address: '', fired: true });
       }
+      // Kept firing until the route server streams again (its reconnection is an event the rule sees).
+      return alerts.map((alert) => alert.key);
     },
   };
 }

@@ -26,16 +26,19 @@
  *   the same kind within dedupeWindowSeconds (10) from sources (route server + table) that have not reported
  *   since are the same event.
  * Key: appliance + prefix. Parameters: rules.routeFlap, per group rules.groups[].routeFlap (all of the above).
+ * After a restart of bmpwatch the rule takes its firing alerts over (see restoredState).
  */
 import { addPenalty, decayed, EventDeduper, ZERO_MERIT, type Merit, type MeritScale } from './figure-of-merit.js';
 import type { Appliance } from './appliances.js';
-import { fire, peerSummary, resolve, type Rule, type RuleContext, type Transition, type PeerSummary } from './types.js';
+import { fire, peerSummary, resolve, type AdoptedAlert, type Rule, type RuleContext, type Transition, type PeerSummary } from './types.js';
 
 type Kind = 'withdrawal' | 'attribute-change' | 'readvertisement';
 
 interface FlapState {
   merit: Merit;
   level: 'none' | 'warning' | 'critical';
+  /** Taken over from before a restart: assert the alert again at the next tick (or resolve it). */
+  restored: boolean;
   readonly deduper: EventDeduper;
   readonly appliance: Appliance;
   readonly prefix: string;
@@ -60,6 +63,33 @@ function heldPrePolicy(ctx: RuleContext, routerId: string, peerKey: string, pref
     if (entry.table === 'adj-rib-in-pre' && entry.routerId === routerId && entry.peer.key === peerKey) return true;
   }
   return false;
+}
+
+/**
+ * A firing alert from before a restart, as rule state: its figure of merit as last announced (details
+ * figureOfMerit at details.at: a lower bound, later penalties were not announced) decays from then on, so the
+ * alert resolves when a flapping that stopped would have, and stays while it would have stayed.
+ */
+function restoredState(alert: AdoptedAlert, ctx: RuleContext): FlapState | undefined {
+  const merit = alert.details?.figureOfMerit;
+  const at = alert.details?.at;
+  if (typeof merit !== 'number' || typeof at !== 'number' || alert.peer === undefined || alert.prefix === undefined) return undefined;
+  const appliance = ctx.view.directory.resolveAddress(alert.peer.address, alert.peer.bgpId);
+  if (appliance === undefined || `${appliance.id}|${alert.prefix}` !== alert.key || !ctx.settings.enabled('route-flap', appliance.group)) return undefined;
+  const count = (name: string): number => (typeof alert.details?.[name] === 'number' ? (alert.details[name] as number) : 0);
+  return {
+    merit: { value: merit, at },
+    level: alert.severity === 'critical' ? 'critical' : 'warning',
+    restored: true,
+    deduper: new EventDeduper(),
+    appliance,
+    prefix: alert.prefix,
+    counts: { withdrawal: count('withdrawals'), 'attribute-change': count('attributeChanges'), readvertisement: count('readvertisements') },
+    firstAt: alert.firstSeen ?? alert.startsAt,
+    lastAt: alert.lastSeen ?? at,
+    routers: new Set(alert.routers ?? (alert.router === undefined ? [] : [alert.router])),
+    peer: alert.peer,
+  };
 }
 
 export function routeFlapRule(): Rule {
@@ -120,6 +150,7 @@ export function routeFlapRule(): Rule {
         state = {
           merit: ZERO_MERIT,
           level: 'none',
+          restored: false,
           deduper: new EventDeduper(),
           appliance,
           prefix: event.prefix,
@@ -146,11 +177,25 @@ export function routeFlapRule(): Rule {
       }
       return [];
     },
+    adopt(alerts, ctx) {
+      const adopted: string[] = [];
+      for (const alert of alerts) {
+        const state = restoredState(alert, ctx);
+        if (state === undefined || states.has(alert.key)) continue;
+        states.set(alert.key, state);
+        adopted.push(alert.key);
+      }
+      return adopted;
+    },
     onTick(ctx) {
       const transitions: Transition[] = [];
       for (const [key, state] of states) {
         const params = state.appliance.group.params.routeFlap;
         const value = decayed(state.merit, ctx.now, scaleOf(state.appliance));
+        if (state.restored) {
+          state.restored = false;
+          if (value >= params.clearThreshold) transitions.push(alertFor(state, value, ctx));
+        }
         if (state.level !== 'none' && value < params.clearThreshold) {
           state.level = 'none';
           state.counts = { withdrawal: 0, 'attribute-change': 0, readvertisement: 0 };

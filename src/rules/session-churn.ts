@@ -16,11 +16,12 @@
  * down at once, see rs-incident). To know that, a Peer Down is scored rules.feedHealth.incidentWindowSeconds
  * (10 s) after it arrives, at the next evaluation tick.
  * Key: appliance. Parameters: rules.sessionChurn, per group rules.groups[].sessionChurn.
+ * After a restart of bmpwatch the rule takes its firing alerts over (see restoredState).
  */
 import type { BgpNotification } from '../bgp/types.js';
 import { addPenalty, decayed, EventDeduper, ZERO_MERIT, type Merit, type MeritScale } from './figure-of-merit.js';
 import type { Appliance } from './appliances.js';
-import { fire, note, peerSummary, resolve, type JsonValue, type PeerSummary, type Rule, type RuleContext, type Transition } from './types.js';
+import { fire, note, peerSummary, resolve, type AdoptedAlert, type JsonValue, type PeerSummary, type Rule, type RuleContext, type Transition } from './types.js';
 
 interface Down {
   readonly time: number;
@@ -37,6 +38,8 @@ interface Down {
 interface ChurnState {
   merit: Merit;
   level: 'none' | 'warning' | 'critical';
+  /** Taken over from before a restart: assert the alert again at the next tick (or resolve it). */
+  restored: boolean;
   readonly deduper: EventDeduper;
   appliance: Appliance;
   downs: Down[];
@@ -61,6 +64,45 @@ export function describeDown(down: Down): { [key: string]: JsonValue } {
 function scaleOf(appliance: Appliance): MeritScale {
   const params = appliance.group.params.sessionChurn;
   return { halfLifeMs: params.halfLifeSeconds * 1000, maxPenalty: params.maxPenalty };
+}
+
+/**
+ * A firing alert from before a restart, as rule state: the figure of merit it last announced, decaying from the
+ * last Peer Down it names, and the Peer Downs it lists (for the count window; their NOTIFICATION details are not
+ * restored). Later Peer Downs that were not announced are lost, so this is a lower bound.
+ */
+function restoredState(alert: AdoptedAlert, ctx: RuleContext): ChurnState | undefined {
+  const merit = alert.details?.figureOfMerit;
+  const listed = alert.details?.downs;
+  if (typeof merit !== 'number' || !Array.isArray(listed) || alert.peer === undefined) return undefined;
+  const appliance = ctx.view.directory.resolveAddress(alert.peer.address, alert.peer.bgpId);
+  if (appliance === undefined || appliance.id !== alert.key || !ctx.settings.enabled('session-churn', appliance.group)) return undefined;
+  const peer = alert.peer;
+  const downs: Down[] = [];
+  for (const item of listed) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+    const time = typeof item.time === 'string' ? Date.parse(item.time) : Number.NaN;
+    if (Number.isNaN(time)) continue;
+    downs.push({
+      time,
+      routerId: '',
+      router: typeof item.router === 'string' ? item.router : '',
+      appliance,
+      peer,
+      reason: typeof item.reason === 'number' ? item.reason : 0,
+      reasonName: typeof item.reasonName === 'string' ? item.reasonName : 'unknown',
+      implied: item.implied === true,
+    });
+  }
+  if (downs.length === 0) return undefined;
+  return {
+    merit: { value: merit, at: alert.lastSeen ?? downs[downs.length - 1].time },
+    level: alert.severity === 'critical' ? 'critical' : 'warning',
+    restored: true,
+    deduper: new EventDeduper(),
+    appliance,
+    downs,
+  };
 }
 
 export function sessionChurnRule(): Rule {
@@ -89,7 +131,7 @@ export function sessionChurnRule(): Rule {
     const params = appliance.group.params.sessionChurn;
     let state = states.get(appliance.id);
     if (state === undefined) {
-      state = { merit: ZERO_MERIT, level: 'none', deduper: new EventDeduper(), appliance, downs: [] };
+      state = { merit: ZERO_MERIT, level: 'none', restored: false, deduper: new EventDeduper(), appliance, downs: [] };
       states.set(appliance.id, state);
     }
     state.appliance = appliance;
@@ -103,26 +145,31 @@ export function sessionChurnRule(): Rule {
     const rank = { none: 0, warning: 1, critical: 2 };
     if (level === 'none' || rank[level] <= rank[state.level]) return [];
     state.level = level;
+    return [churnAlert(state, value, ctx)];
+  };
+
+  const churnAlert = (state: ChurnState, value: number, ctx: RuleContext): Transition => {
+    const { appliance } = state;
+    const params = appliance.group.params.sessionChurn;
     const recent = inWindow(state, ctx.now);
     const last = state.downs[state.downs.length - 1];
-    return [
-      fire({
-        rule: 'session-churn',
-        key: appliance.id,
-        severity: level,
-        summary: `${appliance.name}'s BGP sessions keep resetting: ${recent.length} Peer Downs in ${params.countWindowSeconds / 60} min (figure of merit ${Math.round(value)})`,
-        explanation: `Counted once across route servers: ${recent.length} Peer Downs within ${params.countWindowSeconds} s (threshold ${params.countThreshold}); figure of merit ${Math.round(value)} (warning ${params.warningThreshold}, critical ${params.criticalThreshold}, half-life ${params.halfLifeSeconds} s). Last: ${last.reasonName}${last.notification ? ` with NOTIFICATION ${last.notification.code}/${last.notification.subcode} (${last.notification.codeName} / ${last.notification.subcodeName})` : ''} on ${last.router}.`,
-        suggestedAction: `Look at ${appliance.name}'s BGP logs around the Peer Down times: hold timer expiry points at load or the network, NOTIFICATION Cease at a restart loop or max-prefix, an implied reset (FRR dynamic neighbour) at the appliance reconnecting.`,
-        router: last.router,
-        routers: [...new Set(state.downs.map((d) => d.router))].sort(),
-        peer: last.peer,
-        appliance: appliance.name,
-        group: appliance.group.name,
-        firstSeen: recent[0]?.time ?? last.time,
-        lastSeen: last.time,
-        details: { figureOfMerit: Math.round(value), downsInWindow: recent.length, downs: recent.slice(-10).map(describeDown) },
-      }),
-    ];
+    const level = state.level === 'critical' ? 'critical' : 'warning';
+    return fire({
+      rule: 'session-churn',
+      key: appliance.id,
+      severity: level,
+      summary: `${appliance.name}'s BGP sessions keep resetting: ${recent.length} Peer Downs in ${params.countWindowSeconds / 60} min (figure of merit ${Math.round(value)})`,
+      explanation: `Counted once across route servers: ${recent.length} Peer Downs within ${params.countWindowSeconds} s (threshold ${params.countThreshold}); figure of merit ${Math.round(value)} (warning ${params.warningThreshold}, critical ${params.criticalThreshold}, half-life ${params.halfLifeSeconds} s). Last: ${last.reasonName}${last.notification ? ` with NOTIFICATION ${last.notification.code}/${last.notification.subcode} (${last.notification.codeName} / ${last.notification.subcodeName})` : ''} on ${last.router}.`,
+      suggestedAction: `Look at ${appliance.name}'s BGP logs around the Peer Down times: hold timer expiry points at load or the network, NOTIFICATION Cease at a restart loop or max-prefix, an implied reset (FRR dynamic neighbour) at the appliance reconnecting.`,
+      router: last.router,
+      routers: [...new Set(state.downs.map((d) => d.router))].sort(),
+      peer: last.peer,
+      appliance: appliance.name,
+      group: appliance.group.name,
+      firstSeen: recent[0]?.time ?? last.time,
+      lastSeen: last.time,
+      details: { figureOfMerit: Math.round(value), downsInWindow: recent.length, downs: recent.slice(-10).map(describeDown) },
+    });
   };
 
   const drain = (ctx: RuleContext): Transition[] => {
@@ -155,12 +202,26 @@ export function sessionChurnRule(): Rule {
       });
       return transitions;
     },
+    adopt(alerts, ctx) {
+      const adopted: string[] = [];
+      for (const alert of alerts) {
+        const state = restoredState(alert, ctx);
+        if (state === undefined || states.has(alert.key)) continue;
+        states.set(alert.key, state);
+        adopted.push(alert.key);
+      }
+      return adopted;
+    },
     onTick(ctx) {
       const transitions = drain(ctx);
       for (const [id, state] of states) {
         const params = state.appliance.group.params.sessionChurn;
         const value = decayed(state.merit, ctx.now, scaleOf(state.appliance));
         const count = inWindow(state, ctx.now).length;
+        if (state.restored) {
+          state.restored = false;
+          if (value >= params.clearThreshold || count >= params.countThreshold) transitions.push(churnAlert(state, value, ctx));
+        }
         if (state.level !== 'none' && value < params.clearThreshold && count < params.countThreshold) {
           state.level = 'none';
           transitions.push(resolve('session-churn', id, `figure of merit ${Math.round(value)} below ${params.clearThreshold} and ${count} Peer Downs in the window`));

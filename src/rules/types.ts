@@ -106,8 +106,12 @@ export interface Rule {
   onEvent?(event: CollectorEvent, ctx: RuleContext, touch: RouteTouch | undefined): readonly Transition[];
   /** Called every evaluation interval, for time-based conditions (hold times, decay, missing reports). */
   onTick?(ctx: RuleContext): readonly Transition[];
-  /** Restored firing alerts of this rule after a restart, for rules that can keep them alive without re-seeing them. */
-  adopt?(alerts: readonly AdoptedAlert[], ctx: RuleContext): void;
+  /**
+   * Restored firing alerts of this rule after a restart, for rules that can keep them alive without re-seeing them.
+   * Returns the keys the rule took over: those stay firing until the rule resolves them; the others resolve after
+   * alerts.restoreGraceSeconds unless the rule asserts them again.
+   */
+  adopt?(alerts: readonly AdoptedAlert[], ctx: RuleContext): readonly string[];
   /**
    * After a configuration reload (the routing view is already re-resolved): re-evaluate what the new configuration
    * may change (allowed prefixes, limits, names), firing and resolving accordingly. Rule bookkeeping is kept, so
@@ -121,8 +125,14 @@ export interface Rule {
 export interface AdoptedAlert {
   readonly key: string;
   readonly startsAt: number;
+  readonly severity?: Severity;
   readonly router?: string;
+  readonly routers?: readonly string[];
+  readonly peer?: PeerSummary;
   readonly appliance?: string;
+  readonly prefix?: string;
+  readonly firstSeen?: number;
+  readonly lastSeen?: number;
   readonly details?: { readonly [key: string]: JsonValue };
 }
 

@@ -126,6 +126,34 @@ describe('RulesConsumer: BMP events → rules → alerts → signed webhooks', (
     expect(second.consumer.alerts.alerts({ state: 'firing' }).map((a) => a.fingerprint)).toEqual(['unexpected-prefix/fw-01|10.200.0.0/29']);
   });
 
+  it('after a restart, a route-flap alert stays firing past the restore grace (the rule took it over) and resolves as its figure of merit decays', async () => {
+    const receiver = new Receiver();
+    receivers.push(receiver);
+    const cfg = config({ ops: await receiver.start() });
+    const first = setup(cfg);
+    first.consumer.start();
+    first.feed(peerUp(fw1), routes(fw1, ['10.128.1.0/29']), endOfRib(fw1));
+    for (let i = 0; i < 4; i++) first.feed(withdraw(fw1, ['10.128.1.0/29']), routes(fw1, ['10.128.1.0/29']));
+    await receiver.waitFor(1);
+    expect(bodies(receiver.requests).map((b) => `${b.notification} ${b.alert.rule}`)).toEqual(['firing route-flap']);
+    await first.consumer.stop();
+
+    const second = setup(cfg, first.stores);
+    second.consumer.start();
+    expect(second.lines.some((line) => line.includes('alerts-adopted'))).toBe(true);
+    second.feed(peerUp(fw1), routes(fw1, ['10.128.1.0/29']), endOfRib(fw1)); // the route server's dump: no flap
+    second.advance(700_000); // past the 600 s restore grace
+    await second.consumer.webhooks.idle();
+    expect(receiver.requests).toHaveLength(1); // nothing re-paged, nothing resolved
+    expect(second.consumer.alerts.alerts({ state: 'firing' }).map((a) => a.fingerprint)).toEqual(['route-flap/fw-01|10.128.1.0/29']);
+    // ~4,000 decays below 750 after about 2.4 half-lives (36 min), then the 60 s hold-down.
+    for (let i = 0; i < 40; i++) second.advance(60_000);
+    await receiver.waitFor(2);
+    expect(bodies(receiver.requests.slice(1)).map((b) => `${b.notification} ${b.alert.rule}`)).toEqual(['resolved route-flap']);
+    const [resolved] = second.consumer.alerts.alerts({ state: 'resolved' });
+    expect(resolved.resolveReason).toMatch(/figure of merit decayed to \d+, below 750/);
+  });
+
   it('raises a meta-alert when a target exhausts its retries; it goes to the other target, never to the failing one', async () => {
     const noc = new Receiver();
     receivers.push(noc);

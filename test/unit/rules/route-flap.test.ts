@@ -127,3 +127,63 @@ describe('route-flap (test-mode RFC 2439: +1000 per withdrawal, +500 per change,
     expect(h.alertsOf('route-flap').get(`fw-01|${PREFIX}`)?.severity).toBe('critical');
   });
 });
+
+describe('route-flap across a restart of bmpwatch', () => {
+  /** What the consumer hands a rule from a stored alert (AlertRecord fields). */
+  function restoredFrom(h: ReturnType<typeof harness>, key: string) {
+    const alert = h.alertsOf('route-flap').get(key);
+    if (alert === undefined) throw new Error(`no route-flap alert ${key}`);
+    return { ...alert, startsAt: alert.firstSeen ?? h.now() };
+  }
+
+  /** Flap until the alert fires, then a new engine (the restart) as long after as `downMs`. */
+  function restart(downMs: number) {
+    const before = harness();
+    before.announce(FW1, PREFIX);
+    flap(before, 5, 2_000);
+    const alert = restoredFrom(before, `fw-01|${PREFIX}`);
+    const after = harness();
+    after.advance(before.now() - after.now() + downMs);
+    after.transitions.length = 0;
+    return { alert, after };
+  }
+
+  it('takes over the stored alert: asserts it again while the decayed figure of merit holds, then resolves it as it decays', () => {
+    const { alert, after } = restart(60_000);
+    // The stored figure is the one last announced (when the alert fired): a lower bound of the real one.
+    const merit = Number(alert.details?.figureOfMerit);
+    const at = Number(alert.details?.at);
+    expect(merit).toBeGreaterThanOrEqual(3_000);
+    const { adopted } = after.engine.adopt([alert], after.now());
+    expect(adopted).toEqual([`route-flap/fw-01|${PREFIX}`]);
+    after.advance(5_000);
+    const reasserted = after.transitions.filter((t) => t.action === 'fire');
+    expect(reasserted).toHaveLength(1);
+    expect(reasserted[0]).toMatchObject({ alert: { key: `fw-01|${PREFIX}`, severity: 'warning', details: { withdrawals: alert.details?.withdrawals } } });
+    // It decays below 750 log2(merit / 750) half-lives (15 min each) after it was announced, not before.
+    const clearsAt = at + 900_000 * Math.log2(merit / 750);
+    after.run(clearsAt - after.now() - 60_000);
+    expect(after.transitions.filter((t) => t.action === 'resolve')).toHaveLength(0);
+    after.run(2 * 60_000);
+    expect(after.transitions.filter((t) => t.action === 'resolve')).toEqual([
+      expect.objectContaining({ rule: 'route-flap', key: `fw-01|${PREFIX}`, reason: expect.stringContaining('below 750') }),
+    ]);
+  });
+
+  it('resolves at once an alert whose figure of merit decayed below the clear threshold while bmpwatch was down', () => {
+    const { alert, after } = restart(3 * 3_600_000);
+    expect(after.engine.adopt([alert], after.now()).adopted).toHaveLength(1);
+    after.advance(5_000);
+    expect(after.transitions.filter((t) => t.action === 'fire')).toHaveLength(0);
+    expect(after.transitions.filter((t) => t.action === 'resolve')).toHaveLength(1);
+  });
+
+  it('leaves alone an alert whose peer is no longer that appliance (it resolves after the restore grace instead)', () => {
+    const { alert, after } = restart(60_000);
+    const moved = { ...alert, peer: { ...alert.peer, address: '192.0.2.200', bgpId: '192.0.2.200', as: 65000 } };
+    expect(after.engine.adopt([moved], after.now()).adopted).toEqual([]);
+    expect(after.engine.adopt([{ ...alert, details: {} }], after.now()).adopted).toEqual([]);
+    after.run(60_000);
+    expect(after.transitions).toEqual([]);
+  });
+});

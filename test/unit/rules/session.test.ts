@@ -146,3 +146,44 @@ describe('session-down (hold 90 s on at least 1 route server)', () => {
     expect([...h.alertsOf('rs-incident').keys()]).toEqual(['rs1']);
   });
 });
+
+describe('session-churn across a restart of bmpwatch', () => {
+  function churned() {
+    const h = harness();
+    h.peerUp(FW1);
+    for (let i = 0; i < 4; i++) {
+      h.peerDown(FW1, router(), { notification: HOLD_TIMER_EXPIRED });
+      h.advance(20_000);
+      h.peerUp(FW1);
+    }
+    h.advance(15_000);
+    const alert = h.alertsOf('session-churn').get('fw-01');
+    if (alert === undefined) throw new Error('no session-churn alert');
+    return { h, alert: { ...alert, startsAt: alert.firstSeen ?? h.now() } };
+  }
+
+  it('takes over the stored alert with its Peer Downs: asserts it again, resolves once the window empties and the merit decays', () => {
+    const { h: before, alert } = churned();
+    const after = harness();
+    after.advance(before.now() - after.now() + 30_000);
+    after.transitions.length = 0;
+    expect(after.engine.adopt([alert], after.now()).adopted).toEqual(['session-churn/fw-01']);
+    after.advance(5_000);
+    const fired = after.transitions.filter((t) => t.action === 'fire');
+    expect(fired).toHaveLength(1);
+    // The Peer Downs listed in the stored alert are in the count window again.
+    expect(fired[0]).toMatchObject({ alert: { key: 'fw-01', details: { downsInWindow: alert.details?.downsInWindow } } });
+    // Still firing while the figure of merit holds (about 3,000: two half-lives to 750), resolved after.
+    after.run(20 * 60_000);
+    expect(after.transitions.filter((t) => t.action === 'resolve')).toHaveLength(0);
+    after.run(40 * 60_000);
+    expect(after.transitions.filter((t) => t.action === 'resolve').map((t) => (t.action === 'resolve' ? t.key : ''))).toEqual(['fw-01']);
+  });
+
+  it('does not adopt an alert without the Peer Downs it was raised for', () => {
+    const { h: before, alert } = churned();
+    const after = harness();
+    after.advance(before.now() - after.now());
+    expect(after.engine.adopt([{ ...alert, details: { ...alert.details, downs: [] } }], after.now()).adopted).toEqual([]);
+  });
+});
