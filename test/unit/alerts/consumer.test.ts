@@ -63,6 +63,8 @@ function setup(cfg: Config, stores = { alertStore: new InMemoryAlertStateStore()
     consumer,
     lines,
     stores,
+    rib,
+    clock,
     feed(...frames: Buffer[]) {
       for (const frame of frames) {
         const result = decoder.decode(frame);
@@ -152,6 +154,31 @@ describe('RulesConsumer: BMP events → rules → alerts → signed webhooks', (
     expect(bodies(receiver.requests.slice(1)).map((b) => `${b.notification} ${b.alert.rule}`)).toEqual(['resolved route-flap']);
     const [resolved] = second.consumer.alerts.alerts({ state: 'resolved' });
     expect(resolved.resolveReason).toMatch(/figure of merit decayed to \d+, below 750/);
+  });
+
+  it('after a restart, a feed-lost alert stays firing while the route server stays away, and resolves when it streams again', async () => {
+    const receiver = new Receiver();
+    receivers.push(receiver);
+    const cfg = config({ ops: await receiver.start() });
+    const first = setup(cfg);
+    first.consumer.start();
+    first.feed(peerUp(fw1), routes(fw1, ['10.128.1.0/29']), endOfRib(fw1));
+    first.rib.close('closed', 'connection reset', first.clock.now());
+    first.advance(cfg.rules.feedHealth.lostGraceSeconds * 1000 + 10_000);
+    await receiver.waitFor(1);
+    expect(bodies(receiver.requests).map((b) => `${b.notification} ${b.alert.rule}/${b.alert.key}`)).toEqual(['firing feed-lost/rs1']);
+    await first.consumer.stop();
+
+    const second = setup(cfg, first.stores);
+    second.consumer.start();
+    second.advance(700_000); // past the 600 s restore grace, route server still away
+    await second.consumer.webhooks.idle();
+    expect(receiver.requests).toHaveLength(1);
+    expect(second.consumer.alerts.alerts({ state: 'firing' }).map((a) => a.fingerprint)).toEqual(['feed-lost/rs1']);
+    second.feed(peerUp(fw1)); // the route server streams again: a new connection's events
+    second.advance(cfg.alerts.holdDownSeconds * 1000 + 5_000);
+    await receiver.waitFor(2);
+    expect(bodies(receiver.requests.slice(1)).map((b) => `${b.notification} ${b.alert.rule}`)).toEqual(['resolved feed-lost']);
   });
 
   it('raises a meta-alert when a target exhausts its retries; it goes to the other target, never to the failing one', async () => {
