@@ -22,6 +22,8 @@ export interface AlertView {
   table: string | null;
   startsAt: string;
   endsAt: string | null;
+  /** Why it resolved (or is resolving, within the hold-down); null otherwise. */
+  resolveReason: string | null;
   updatedAt: string;
   silencedBy: string | null;
   details: unknown;
@@ -49,6 +51,7 @@ export function toAlertView(alert: AlertRecord): AlertView {
     table: alert.table ?? null,
     startsAt: new Date(alert.startsAt).toISOString(),
     endsAt: iso(alert.endsAt),
+    resolveReason: alert.resolveReason ?? null,
     updatedAt: new Date(alert.updatedAt).toISOString(),
     silencedBy: alert.silencedBy ?? null,
     details: alert.details ?? null,

@@ -42,6 +42,7 @@ export function alertJson(alert: AlertRecord): Record<string, unknown> {
     details: alert.details ?? {},
     startsAt: iso(alert.startsAt),
     endsAt: iso(alert.endsAt),
+    resolveReason: alert.resolveReason ?? null,
     firstSeen: iso(alert.firstSeen),
     lastSeen: iso(alert.lastSeen),
     silenced: alert.silencedBy !== undefined,

@@ -46,8 +46,11 @@ describe('webhook payloads', () => {
       attributes: { nextHop: '100.64.0.99' },
       startsAt: '2025-01-01T12:00:00.000Z',
       endsAt: null,
+      resolveReason: null,
       silenced: false,
     });
+    const done = JSON.parse(renderPayload('bmpwatch', resolved, 'msg_2', 'ops', 'http://127.0.0.1:11080/'));
+    expect(done.alert).toMatchObject({ state: 'resolved', endsAt: '2025-01-01T12:01:00.000Z', resolveReason: 'fixed' });
   });
 
   it('alertmanager: webhook version 4, one alert, zero endsAt while firing', () => {
