@@ -80,6 +80,7 @@ export function toAlertmanagerPayload(notification: AlertNotification, receiver:
   const status = alert.state;
   const labels = labelsOf(alert);
   const annotations: Record<string, string> = { summary: alert.summary, description: alert.explanation, suggested_action: alert.suggestedAction };
+  if (status === 'resolved' && alert.resolveReason !== undefined) annotations.resolve_reason = alert.resolveReason;
   return {
     version: '4',
     groupKey: `{}:{fingerprint="${alert.fingerprint}"}`,

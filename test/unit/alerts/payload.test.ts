@@ -69,6 +69,8 @@ describe('webhook payloads', () => {
     const done = JSON.parse(renderPayload('alertmanager', resolved, 'msg_2', 'ops', ''));
     expect(done.status).toBe('resolved');
     expect(done.alerts[0].endsAt).toBe('2025-01-01T12:01:00.000Z');
+    expect(done.alerts[0].annotations.resolve_reason).toBe('fixed');
+    expect(body.alerts[0].annotations.resolve_reason).toBeUndefined();
   });
 
   it('slack: text fallback plus blocks, mrkdwn escaped', () => {
