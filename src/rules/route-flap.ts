@@ -30,7 +30,7 @@
  */
 import { addPenalty, decayed, EventDeduper, ZERO_MERIT, type Merit, type MeritScale } from './figure-of-merit.js';
 import type { Appliance } from './appliances.js';
-import { fire, peerSummary, resolve, type AdoptedAlert, type Rule, type RuleContext, type Transition, type PeerSummary } from './types.js';
+import { adoptInto, fire, peerSummary, resolve, type AdoptedAlert, type Rule, type RuleContext, type Transition, type PeerSummary } from './types.js';
 
 type Kind = 'withdrawal' | 'attribute-change' | 'readvertisement';
 
@@ -178,14 +178,7 @@ export function routeFlapRule(): Rule {
       return [];
     },
     adopt(alerts, ctx) {
-      const adopted: string[] = [];
-      for (const alert of alerts) {
-        const state = restoredState(alert, ctx);
-        if (state === undefined || states.has(alert.key)) continue;
-        states.set(alert.key, state);
-        adopted.push(alert.key);
-      }
-      return adopted;
+      return adoptInto(states, alerts, (alert) => restoredState(alert, ctx));
     },
     onTick(ctx) {
       const transitions: Transition[] = [];

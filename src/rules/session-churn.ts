@@ -21,7 +21,7 @@
 import type { BgpNotification } from '../bgp/types.js';
 import { addPenalty, decayed, EventDeduper, ZERO_MERIT, type Merit, type MeritScale } from './figure-of-merit.js';
 import type { Appliance } from './appliances.js';
-import { fire, note, peerSummary, resolve, type AdoptedAlert, type JsonValue, type PeerSummary, type Rule, type RuleContext, type Transition } from './types.js';
+import { adoptInto, fire, note, peerSummary, resolve, type AdoptedAlert, type JsonValue, type PeerSummary, type Rule, type RuleContext, type Transition } from './types.js';
 
 interface Down {
   readonly time: number;
@@ -203,14 +203,7 @@ export function sessionChurnRule(): Rule {
       return transitions;
     },
     adopt(alerts, ctx) {
-      const adopted: string[] = [];
-      for (const alert of alerts) {
-        const state = restoredState(alert, ctx);
-        if (state === undefined || states.has(alert.key)) continue;
-        states.set(alert.key, state);
-        adopted.push(alert.key);
-      }
-      return adopted;
+      return adoptInto(states, alerts, (alert) => restoredState(alert, ctx));
     },
     onTick(ctx) {
       const transitions = drain(ctx);

@@ -136,6 +136,23 @@ export interface AdoptedAlert {
   readonly details?: { readonly [key: string]: JsonValue };
 }
 
+/**
+ * Rule.adopt for rules that rebuild their state from a stored alert: `restore` turns an alert into the rule's state
+ * for its key (or undefined when the alert no longer fits); keys the rule already tracks are left alone. Returns
+ * the keys taken over.
+ */
+export function adoptInto<S>(states: Map<string, S>, alerts: readonly AdoptedAlert[], restore: (alert: AdoptedAlert) => S | undefined): string[] {
+  const adopted: string[] = [];
+  for (const alert of alerts) {
+    if (states.has(alert.key)) continue;
+    const state = restore(alert);
+    if (state === undefined) continue;
+    states.set(alert.key, state);
+    adopted.push(alert.key);
+  }
+  return adopted;
+}
+
 export function peerSummary(peer: PeerRef): PeerSummary {
   return { address: peer.address, as: peer.as, bgpId: peer.bgpId };
 }
