@@ -1,4 +1,7 @@
-/** Path attribute type codes (IANA "BGP Path Attributes") and what RFC 7606 §7 says to do when one is malformed. */
+/**
+ * Path attribute type codes (IANA "BGP Path Attributes") and what RFC 7606 §7 says to do when one is malformed.
+ * src/encode/bgp-encode.ts keeps its own table on purpose: the encoder writes the tests' input independently.
+ */
 import type { AttributeAction } from '../types.js';
 
 export const ATTR = {
