@@ -19,10 +19,10 @@
  */
 import type { AsPathSegment } from '../bgp/types.js';
 import { isPrivateAsn } from '../config/schema.js';
-import { describeWhere, firstSeen, lastSeen, routeRule, routerNames } from './route-rule.js';
+import { describeWhere, routeEvidence, routeRule } from './route-rule.js';
 import type { RouteEntry } from './routing-state.js';
 import type { GroupSettings } from './settings.js';
-import { attributeSummary, peerSummary, type Rule } from './types.js';
+import type { Rule } from './types.js';
 
 const TABLES = new Set(['adj-rib-in-pre', 'adj-rib-in-post'] as const);
 
@@ -86,16 +86,7 @@ export function asPathRule(): Rule {
             group.config.sessionType === 'ibgp'
               ? `Make ${appliance.name} originate ${prefix} without prepending or redistributing routes learned from other ASes.`
               : `Make ${appliance.name} announce ${prefix} with only its own AS (${main.entry.peer.as}); if prepending is intended, raise rules.groups[] asPath.ebgpMaxLength for "${group.name}".`,
-          router: main.entry.routerName,
-          routers: routerNames(badEntries),
-          peer: peerSummary(main.entry.peer),
-          appliance: appliance.name,
-          group: group.name,
-          prefix,
-          table: main.entry.table,
-          attributes: attributeSummary(main.entry.attributes),
-          firstSeen: firstSeen(badEntries),
-          lastSeen: lastSeen(badEntries),
+          ...routeEvidence(appliance, prefix, main.entry, badEntries),
           details: { asPath: path, problems: main.problems, sessionType: group.config.sessionType },
         },
       ];

@@ -19,9 +19,9 @@
  */
 import { parseAddress } from '../config/cidr.js';
 import { canonicalAddress } from './appliances.js';
-import { describeWhere, firstSeen, lastSeen, routeRule, routerNames } from './route-rule.js';
+import { describeWhere, routeEvidence, routeRule } from './route-rule.js';
 import type { RouteEntry } from './routing-state.js';
-import { attributeSummary, peerSummary, type Rule, type Severity } from './types.js';
+import type { Rule, Severity } from './types.js';
 
 export type NextHopStatus = 'ok' | 'mismatch' | 'missing' | 'unverifiable';
 
@@ -101,16 +101,7 @@ export function nextHopRule(): Rule {
           summary,
           explanation,
           suggestedAction: action,
-          router: main.entry.routerName,
-          routers: routerNames(badEntries),
-          peer: peerSummary(main.entry.peer),
-          appliance: appliance.name,
-          group: group.name,
-          prefix,
-          table: main.entry.table,
-          attributes: attributeSummary(main.entry.attributes),
-          firstSeen: firstSeen(badEntries),
-          lastSeen: lastSeen(badEntries),
+          ...routeEvidence(appliance, prefix, main.entry, badEntries),
           details: { status: main.status, sessionAddress: session, nextHop: nextHop ?? null },
         },
       ];

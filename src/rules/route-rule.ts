@@ -10,7 +10,7 @@
 import type { RibTable } from '../bmp/types.js';
 import type { Appliance } from './appliances.js';
 import { isAcceptedTable, type ApplianceTable, type RouteEntry, type RoutingView } from './routing-state.js';
-import { fire, resolve, type AlertSpec, type Rule, type RuleContext, type RuleId, type Transition } from './types.js';
+import { attributeSummary, fire, peerSummary, resolve, type AlertSpec, type Rule, type RuleContext, type RuleId, type Transition } from './types.js';
 
 export interface RouteRuleDefinition {
   readonly id: RuleId;
@@ -149,4 +149,29 @@ export function lastSeen(entries: readonly RouteEntry[]): number {
 /** The appliance's own session entries (pre/post) come from the appliance; Loc-RIB entries from the RS. */
 export function appliancePeer(entries: readonly RouteEntry[]): RouteEntry | undefined {
   return entries.find((entry) => entry.table !== 'loc-rib');
+}
+
+/**
+ * The evidence fields of a route alert: the main entry's route server, table and attributes, every route server in
+ * `entries`, the session of `peerEntry` (none for Loc-RIB-only evidence), and when the entries were seen.
+ */
+export function routeEvidence(
+  appliance: Appliance,
+  prefix: string,
+  main: RouteEntry,
+  entries: readonly RouteEntry[],
+  peerEntry: RouteEntry | undefined = main,
+): Pick<AlertSpec, 'router' | 'routers' | 'peer' | 'appliance' | 'group' | 'prefix' | 'table' | 'attributes' | 'firstSeen' | 'lastSeen'> {
+  return {
+    router: main.routerName,
+    routers: routerNames(entries),
+    ...(peerEntry && { peer: peerSummary(peerEntry.peer) }),
+    appliance: appliance.name,
+    group: appliance.group.name,
+    prefix,
+    table: main.table,
+    attributes: attributeSummary(main.attributes),
+    firstSeen: firstSeen(entries),
+    lastSeen: lastSeen(entries),
+  };
 }

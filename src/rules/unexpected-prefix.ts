@@ -19,8 +19,8 @@
  */
 import { isAcceptedTable } from './routing-state.js';
 import { checkPrefix } from './prefix-policy.js';
-import { appliancePeer, describeWhere, firstSeen, lastSeen, representative, routeRule, routerNames } from './route-rule.js';
-import { attributeSummary, peerSummary, type Rule } from './types.js';
+import { appliancePeer, describeWhere, representative, routeEvidence, routeRule, routerNames } from './route-rule.js';
+import type { Rule } from './types.js';
 
 const TABLES = new Set(['adj-rib-in-pre', 'adj-rib-in-post', 'loc-rib'] as const);
 
@@ -50,16 +50,7 @@ export function unexpectedPrefixRule(): Rule {
           suggestedAction: verdict.problems.includes('infrastructure') || verdict.problems.includes('default-route') || verdict.problems.includes('bogon')
             ? `Stop announcing ${prefix} on ${appliance.name}; it must never come from an appliance.`
             : `Stop announcing ${prefix} on ${appliance.name}, or, if it is legitimate, add a range allowing it to applianceGroups "${group.name}" prefixes.`,
-          router: main.routerName,
-          routers: routerNames(entries),
-          ...(sessionEntry && { peer: peerSummary(sessionEntry.peer) }),
-          appliance: appliance.name,
-          group: group.name,
-          prefix,
-          table: main.table,
-          attributes: attributeSummary(main.attributes),
-          firstSeen: firstSeen(entries),
-          lastSeen: lastSeen(entries),
+          ...routeEvidence(appliance, prefix, main, entries, sessionEntry),
           details: {
             problems: verdict.problems,
             acceptedBy: routerNames(accepted),
