@@ -37,7 +37,7 @@ import {
   upDownMapping,
   where,
 } from './common.js';
-import { DATASOURCE, id, InfluxAnnotationQueryBuilder, influxql, matchesVariable } from './influx-query.js';
+import { DATASOURCE, id, InfluxAnnotationQueryBuilder, influxql, latestTotal, matchesVariable } from './influx-query.js';
 import { DASHBOARD_UIDS } from './uids.js';
 
 const P = FIELDS.peer;
@@ -131,13 +131,7 @@ function prefixesNow(panelId: number, title: string, description: string, table:
     .unit(units.Short)
     .thresholds(presentThresholds())
     .span(4)
-    .withTarget(
-      influxql(
-        'A',
-        `SELECT sum("prefixes") AS "prefixes" FROM (SELECT last(${id(FIELDS.peerPrefixes.prefixes)}) AS "prefixes" FROM ${prefixMeasurement} ${where(ROUTER, APPLIANCE, tableIs(table))} GROUP BY *)`,
-        { tags: [], columns: ['time', 'prefixes'] },
-      ),
-    );
+    .withTarget(latestTotal('prefixes', FIELDS.peerPrefixes.prefixes, prefixMeasurement, where(ROUTER, APPLIANCE, tableIs(table)), '*'));
 }
 
 function sessionTimeline() {

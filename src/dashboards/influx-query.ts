@@ -111,6 +111,17 @@ export class InfluxAnnotationQueryBuilder implements Builder<Dataquery> {
 // InfluxQL text
 
 /** A double-quoted InfluxQL identifier (measurement, tag or field key). */
+/**
+ * A stat's target: the sum over series of each one's latest `field` (routes of every collector instance, peers up
+ * of every route server), one value named `alias`.
+ */
+export function latestTotal(alias: string, field: string, from: string, whereClause: string, groupBy: string): InfluxQueryBuilder {
+  return influxql('A', `SELECT sum("${alias}") AS "${alias}" FROM (SELECT last(${id(field)}) AS "${alias}" FROM ${from} ${whereClause} GROUP BY ${groupBy})`, {
+    tags: [],
+    columns: ['time', alias],
+  });
+}
+
 export function id(name: string): string {
   return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }

@@ -31,7 +31,7 @@ import {
   upDownMapping,
   where,
 } from './common.js';
-import { id, influxql, matchesVariable } from './influx-query.js';
+import { id, influxql, latestTotal, matchesVariable } from './influx-query.js';
 import { DASHBOARD_UIDS } from './uids.js';
 
 const R = FIELDS.router;
@@ -57,12 +57,7 @@ function routeServersConnected() {
     .unit(units.Short)
     .thresholds(presentThresholds())
     .span(4)
-    .withTarget(
-      influxql('A', `SELECT sum("routers") AS "routers" FROM (SELECT last(${id(C.routers)}) AS "routers" FROM ${collectorMeasurement} ${where()} GROUP BY ${id(TAGS.instance)})`, {
-        tags: [],
-        columns: ['time', 'routers'],
-      }),
-    );
+    .withTarget(latestTotal('routers', C.routers, collectorMeasurement, where(), id(TAGS.instance)));
 }
 
 function sessionsUp() {
@@ -74,12 +69,7 @@ function sessionsUp() {
     .unit(units.Short)
     .thresholds(presentThresholds())
     .span(4)
-    .withTarget(
-      influxql('A', `SELECT sum("up") AS "up" FROM (SELECT last(${id(R.peersUp)}) AS "up" FROM ${routerMeasurement} ${where(ROUTER)} GROUP BY ${id(TAGS.router)})`, {
-        tags: [],
-        columns: ['time', 'up'],
-      }),
-    );
+    .withTarget(latestTotal('up', R.peersUp, routerMeasurement, where(ROUTER), id(TAGS.router)));
 }
 
 function sessionsDown() {
@@ -120,12 +110,7 @@ function routesHeld() {
     .unit(units.Short)
     .thresholds(thresholds(COLORS.info))
     .span(4)
-    .withTarget(
-      influxql('A', `SELECT sum("routes") AS "routes" FROM (SELECT last(${id(C.routes)}) AS "routes" FROM ${collectorMeasurement} ${where()} GROUP BY ${id(TAGS.instance)})`, {
-        tags: [],
-        columns: ['time', 'routes'],
-      }),
-    );
+    .withTarget(latestTotal('routes', C.routes, collectorMeasurement, where(), id(TAGS.instance)));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
