@@ -46,6 +46,8 @@ export class UpdateScan {
   buf: Buffer = Buffer.alloc(0);
   start = 0;
   end = 0;
+  /** ASN width on the wire, from the scan's options (materializing needs it for the AS4_PATH merge). */
+  fourOctetAs = true;
 
   readonly prefixes = new PrefixIndex();
   /** Withdrawn Routes field (IPv4 unicast). */
@@ -63,7 +65,6 @@ export class UpdateScan {
   /** Per attribute code: `stamp` marks codes seen in this UPDATE; the rest hold the first occurrence. */
   readonly attributeStamp = new Uint32Array(256);
   readonly attributeState = new Uint8Array(256);
-  readonly attributeFlags = new Uint8Array(256);
   readonly attributeHeader = new Int32Array(256);
   readonly attributeValueStart = new Int32Array(256);
   readonly attributeValueEnd = new Int32Array(256);
@@ -162,6 +163,7 @@ export class UpdateScan {
 /** Scan the UPDATE body [start, end) into `scan`. Returns an error only when the UPDATE cannot be used at all. */
 export function scanUpdate(buf: Buffer, start: number, end: number, options: UpdateScanOptions, scan: UpdateScan): DecodeError | null {
   scan.reset(buf, start, end);
+  scan.fourOctetAs = options.fourOctetAs;
   if (end - start < 4) return truncated('bgp', start, 'UPDATE', 4, end - start);
   const withdrawnLength = (buf[start] << 8) | buf[start + 1];
   const withdrawnStart = start + 2;
@@ -295,7 +297,6 @@ function scanAttributes(buf: Buffer, start: number, end: number, options: Update
     }
     stamps[code] = stamp;
     scan.attributeOrder[scan.attributeCount++] = code;
-    scan.attributeFlags[code] = flags;
     scan.attributeHeader[code] = attrStart;
     scan.attributeValueStart[code] = valueStart;
     scan.attributeValueEnd[code] = valueEnd;

@@ -16,12 +16,12 @@ const sharedScan = new UpdateScan();
 
 export function decodeUpdate(buf: Buffer, start: number, end: number, options: UpdateDecodeOptions): Result<BgpUpdate> {
   const problem = scanUpdate(buf, start, end, options, sharedScan);
-  return problem ? err(problem) : ok(materializeUpdate(sharedScan, options.fourOctetAs));
+  return problem ? err(problem) : ok(materializeUpdate(sharedScan));
 }
 
-export function materializeUpdate(scan: UpdateScan, fourOctetAs: boolean): BgpUpdate {
+export function materializeUpdate(scan: UpdateScan): BgpUpdate {
   const { buf, prefixes } = scan;
-  const attributes = materializeAttributes(scan, fourOctetAs);
+  const attributes = materializeAttributes(scan);
   const withdrawnRoutes = materializeSection(buf, scan.withdrawnRoutes, prefixes, []);
   const nlri = materializeSection(buf, scan.nlri, prefixes, []);
   const mpNlri = attributes.mpReach?.nlri;

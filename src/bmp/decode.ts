@@ -49,7 +49,6 @@ export class BmpScan {
   /** Route Monitoring: the peer (shared object per peer and table), the timestamp, and the UPDATE. */
   peer: PerPeerHeader | undefined = undefined;
   timestamp = 0;
-  fourOctetAs = true;
   readonly update = new UpdateScan();
   /** SCAN_MESSAGE: the decoded message. */
   message: BmpMessage | undefined = undefined;
@@ -95,7 +94,7 @@ export class BmpSessionDecoder {
     if (scan.kind === SCAN_MESSAGE) return ok(scan.message as BmpMessage);
     if (scan.kind === SCAN_ERROR) return err(scan.error as DecodeError);
     const peer = scan.peer as PerPeerHeader;
-    return ok({ type: 'route-monitoring', peer, timestamp: scan.timestamp, update: materializeUpdate(scan.update, scan.fourOctetAs) });
+    return ok({ type: 'route-monitoring', peer, timestamp: scan.timestamp, update: materializeUpdate(scan.update) });
   }
 
   /** Decode and check one frame; Route Monitoring is left in scan form (see BmpScan). */
@@ -167,7 +166,6 @@ export class BmpSessionDecoder {
     result.kind = SCAN_ROUTE_MONITORING;
     result.peer = entry.peer;
     result.timestamp = (readWord(frame, start + 34) >>> 0) + (readWord(frame, start + 38) >>> 0) / 1e6;
-    result.fourOctetAs = options.fourOctetAs;
     result.message = undefined;
     result.error = undefined;
     return result;

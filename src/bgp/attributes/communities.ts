@@ -3,20 +3,18 @@
  * - COMMUNITIES (type 8, RFC 1997): 4-byte values, written "asn:value".
  * - EXTENDED_COMMUNITIES (type 16, RFC 4360): 8-byte values: type (1), subtype (1), value (6).
  * - LARGE_COMMUNITY (type 32, RFC 8092): 12-byte values: global admin, local data 1, local data 2 (4 bytes each).
+ * The lengths were checked by the scan (update-scan.ts); these only turn the values into text.
  */
 import type { ExtendedCommunity } from '../types.js';
 import { formatIPv4 } from '../../model/address.js';
 
-export function decodeCommunities(buf: Buffer, start: number, end: number): string[] | string {
-  if ((end - start) % 4 !== 0) return `COMMUNITIES length ${end - start} is not a multiple of 4`;
+export function decodeCommunities(buf: Buffer, start: number, end: number): string[] {
   const values: string[] = [];
   for (let pos = start; pos < end; pos += 4) values.push(`${buf.readUInt16BE(pos)}:${buf.readUInt16BE(pos + 2)}`);
   return values;
 }
 
-export function decodeLargeCommunities(buf: Buffer, start: number, end: number): string[] | string {
-  const length = end - start;
-  if (length === 0 || length % 12 !== 0) return `LARGE_COMMUNITY length ${length} is not a positive multiple of 12`;
+export function decodeLargeCommunities(buf: Buffer, start: number, end: number): string[] {
   const values: string[] = [];
   for (let pos = start; pos < end; pos += 12) {
     values.push(`${buf.readUInt32BE(pos)}:${buf.readUInt32BE(pos + 4)}:${buf.readUInt32BE(pos + 8)}`);
@@ -27,8 +25,7 @@ export function decodeLargeCommunities(buf: Buffer, start: number, end: number):
 /** Subtypes shared by the AS- and IPv4-specific types (RFC 4360 §5, RFC 5668). */
 const SUBTYPE_NAMES: Record<number, string> = { 0x02: 'rt', 0x03: 'soo' };
 
-export function decodeExtendedCommunities(buf: Buffer, start: number, end: number): ExtendedCommunity[] | string {
-  if ((end - start) % 8 !== 0) return `EXTENDED_COMMUNITIES length ${end - start} is not a multiple of 8`;
+export function decodeExtendedCommunities(buf: Buffer, start: number, end: number): ExtendedCommunity[] {
   const values: ExtendedCommunity[] = [];
   for (let pos = start; pos < end; pos += 8) {
     const type = buf[pos];

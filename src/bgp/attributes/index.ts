@@ -17,7 +17,7 @@ export { ATTR } from './codes.js';
 const AS_TRANS = 23456;
 const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
 
-export function materializeAttributes(scan: UpdateScan, fourOctetAs: boolean): PathAttributes {
+export function materializeAttributes(scan: UpdateScan): PathAttributes {
   const attributes: PathAttributes = {};
   const buf = scan.buf;
   for (let i = 0; i < scan.attributeCount; i++) {
@@ -56,7 +56,7 @@ export function materializeAttributes(scan: UpdateScan, fourOctetAs: boolean): P
         attributes.as4Aggregator = { as: buf.readUInt32BE(start), address: formatIPv4(buf, start + 4) };
         break;
       case ATTR.COMMUNITIES:
-        attributes.communities = decodeCommunities(buf, start, end) as string[];
+        attributes.communities = decodeCommunities(buf, start, end);
         break;
       case ATTR.ORIGINATOR_ID:
         attributes.originatorId = formatIPv4(buf, start);
@@ -89,18 +89,18 @@ export function materializeAttributes(scan: UpdateScan, fourOctetAs: boolean): P
         break;
       }
       case ATTR.EXTENDED_COMMUNITIES:
-        attributes.extendedCommunities = decodeExtendedCommunities(buf, start, end) as Exclude<ReturnType<typeof decodeExtendedCommunities>, string>;
+        attributes.extendedCommunities = decodeExtendedCommunities(buf, start, end);
         break;
       case ATTR.LARGE_COMMUNITY:
-        attributes.largeCommunities = decodeLargeCommunities(buf, start, end) as string[];
+        attributes.largeCommunities = decodeLargeCommunities(buf, start, end);
         break;
       default: {
-        const raw: RawAttribute = { code, flags: scan.attributeFlags[code], hex: buf.toString('hex', start, end) };
+        const raw: RawAttribute = { code, flags: buf[scan.attributeHeader[code]], hex: buf.toString('hex', start, end) };
         (attributes.unknown ??= []).push(raw);
       }
     }
   }
-  mergeAs4(attributes, fourOctetAs);
+  mergeAs4(attributes, scan.fourOctetAs);
   return attributes;
 }
 
