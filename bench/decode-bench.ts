@@ -44,14 +44,10 @@ export function buildStream(options: GenerateStreamOptions): Buffer {
   return Buffer.concat(chunks);
 }
 
-function timeBest(runs: number, work: () => void): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    work();
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
-  }
-  return best;
+function seconds(work: () => void): number {
+  const start = process.hrtime.bigint();
+  work();
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 function frameAll(stream: Buffer, onFrame: (frame: Buffer) => void): void {
@@ -72,14 +68,14 @@ export function runDecodeBench(stream: Buffer, runs = 3): DecodeBenchResult {
   for (let run = 0; run < runs; run++) {
     best.framing = Math.min(
       best.framing,
-      timeBest(1, () => {
+      seconds(() => {
         messages = 0;
         frameAll(stream, () => messages++);
       }),
     );
     best.walkFloor = Math.min(
       best.walkFloor,
-      timeBest(1, () => {
+      seconds(() => {
         walked = 0;
         frameAll(stream, (frame) => {
           walked += walkRouteMonitoring(frame);
@@ -88,7 +84,7 @@ export function runDecodeBench(stream: Buffer, runs = 3): DecodeBenchResult {
     );
     best.scan = Math.min(
       best.scan,
-      timeBest(1, () => {
+      seconds(() => {
         const decoder = new BmpSessionDecoder();
         prefixes = 0;
         errors = 0;
@@ -101,7 +97,7 @@ export function runDecodeBench(stream: Buffer, runs = 3): DecodeBenchResult {
     );
     best.values = Math.min(
       best.values,
-      timeBest(1, () => {
+      seconds(() => {
         const decoder = new BmpSessionDecoder();
         valuePrefixes = 0;
         frameAll(stream, (frame) => {

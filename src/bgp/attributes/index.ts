@@ -15,6 +15,12 @@ import { formatIPv4 } from '../../model/address.js';
 export { ATTR } from './codes.js';
 
 const AS_TRANS = 23456;
+
+/** The MP attributes of an UPDATE in wire order (each appears at most once: a repeat is fatal). */
+const MP_REACH_ONLY = [ATTR.MP_REACH_NLRI] as const;
+const MP_UNREACH_ONLY = [ATTR.MP_UNREACH_NLRI] as const;
+const MP_REACH_THEN_UNREACH = [ATTR.MP_REACH_NLRI, ATTR.MP_UNREACH_NLRI] as const;
+const MP_UNREACH_THEN_REACH = [ATTR.MP_UNREACH_NLRI, ATTR.MP_REACH_NLRI] as const;
 const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
 
 export function materializeAttributes(scan: UpdateScan): PathAttributes {
@@ -114,11 +120,11 @@ export function attributesKeyOf(scan: UpdateScan): string {
   const reach = scan.has(ATTR.MP_REACH_NLRI);
   const unreach = scan.has(ATTR.MP_UNREACH_NLRI);
   if (!reach && !unreach) return buf.toString('latin1', scan.attributesStart, scan.attributesStop);
-  const first = !unreach || (reach && scan.attributeHeader[ATTR.MP_REACH_NLRI] < scan.attributeHeader[ATTR.MP_UNREACH_NLRI]) ? ATTR.MP_REACH_NLRI : ATTR.MP_UNREACH_NLRI;
-  const second = reach && unreach ? (first === ATTR.MP_REACH_NLRI ? ATTR.MP_UNREACH_NLRI : ATTR.MP_REACH_NLRI) : -1;
+  const reachFirst = reach && (!unreach || scan.attributeHeader[ATTR.MP_REACH_NLRI] < scan.attributeHeader[ATTR.MP_UNREACH_NLRI]);
+  const order = reach && unreach ? (reachFirst ? MP_REACH_THEN_UNREACH : MP_UNREACH_THEN_REACH) : reach ? MP_REACH_ONLY : MP_UNREACH_ONLY;
   let key = '';
   let from = scan.attributesStart;
-  for (const code of second < 0 ? [first] : [first, second]) {
+  for (const code of order) {
     key += buf.toString('latin1', from, scan.attributeHeader[code]);
     const valueStart = scan.attributeValueStart[code];
     const valueEnd = scan.attributeValueEnd[code];
