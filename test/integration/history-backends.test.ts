@@ -159,6 +159,8 @@ describe('bmpwatch history from a real route server, in InfluxDB and in the embe
     // Both recorders flush every 50 ms; give the InfluxDB writer its flush too, then stop to flush the rest.
     await new Promise((resolve) => setTimeout(resolve, 300));
     const beforeStop = new Date().toISOString();
+    // The stop's router-down must fall after `beforeStop`: in the same millisecond it would count as before it.
+    await new Promise((resolve) => setTimeout(resolve, 20));
     await app.stop();
     until = new Date().toISOString();
 
@@ -210,7 +212,7 @@ describe('bmpwatch history from a real route server, in InfluxDB and in the embe
     const nowInflux = await cli('prefixes', 'influx', A, { json: true, at: beforeStop });
     expect(nowInflux.out).toBe(nowSqlite.out);
     const current = JSON.parse(nowSqlite.out) as { peer: string; prefix: string; table: string; nextHop?: string }[];
-    expect(current.filter((r) => r.peer === A_MOVED && r.table === 'adj-rib-in-pre').map((r) => `${r.prefix} via ${r.nextHop}`)).toEqual(['10.128.1.0/29 via 127.0.32.14']);
+    expect(current.filter((r) => r.peer === A_MOVED && r.table === 'adj-rib-in-pre').map((r) => `${r.prefix} via ${r.nextHop}`), `at ${beforeStop}:\n${sqlite.out}`).toEqual(['10.128.1.0/29 via 127.0.32.14']);
 
     expect(JSON.parse((await cli('prefixes', 'sqlite', A, { json: true })).out)).toEqual([]);
 
