@@ -17,6 +17,8 @@ REQUIRED=(
   "socat:socat"            # relays GoBGP's BMP session out of its namespace to the collector on 127.0.0.1
   "influxdb:influxd"       # InfluxDB 1.x server: the history writer's integration tests and benchmark
   "docker-compose:docker-compose"  # validates docker-compose.yml (`docker-compose config`, no Docker engine needed)
+  "clang:clang"            # rebuilds the decoder's WebAssembly fast path (scripts/build-wasm.sh) to check the committed one
+  "lld:wasm-ld"            # its WebAssembly linker
 )
 
 missing=()

@@ -16,6 +16,26 @@ import { chooseAddPathLayout, indexNlriBlock, lastIndexOddities, NlriSection, Pr
 import { directionalKey, type Direction, type SessionContext } from './session-context.js';
 import { AFI_IPV4, AFI_IPV6, SAFI_MULTICAST, SAFI_UNICAST, type AttributeAction, type AttributeWarning } from './types.js';
 import { decodeError, truncated, type DecodeError } from '../wire/decode-error.js';
+import {
+  REC_ADDPATH_FALLBACKS,
+  REC_ASWIDTH_FALLBACKS,
+  REC_ATTR_COUNT,
+  REC_ATTRS_END,
+  REC_ATTRS_START,
+  REC_EOR,
+  REC_HEADER,
+  REC_LOCAL_PREF,
+  REC_MED,
+  REC_ORIGIN,
+  REC_PREFIX_COUNT,
+  REC_PREFIX_AT,
+  REC_REACH,
+  REC_SECTIONS,
+  REC_UNREACH,
+  REC_UPDATE_END,
+  REC_UPDATE_START,
+  REC_WIDTHS,
+} from '../bmp/fast-scan.js';
 
 export interface UpdateScanOptions {
   readonly session: SessionContext;
@@ -195,8 +215,83 @@ export function scanUpdate(buf: Buffer, start: number, end: number, options: Upd
 
   if (scan.nlri.count + scan.mpReachNlri.count > 0) checkMandatory(scan, attributesEnd);
   detectEndOfRib(scan, attributesLength);
-  for (let i = 0; i < scan.observedCount; i++) options.session.observedAddPath.set(scan.observedKeys[i], scan.observedLayouts[i] === 1);
+  if (scan.observedCount > 0) {
+    for (let i = 0; i < scan.observedCount; i++) options.session.observedAddPath.set(scan.observedKeys[i], scan.observedLayouts[i] === 1);
+    observedAddPathChanges++;
+  }
   return null;
+}
+
+/**
+ * How often a scan changed a session's remembered ADD-PATH layouts (a live counter): the WebAssembly fast path
+ * keeps a copy of them per peer and must drop it when this moves (see BmpSessionDecoder.scanFrames).
+ */
+export let observedAddPathChanges = 0;
+
+/**
+ * Fill `scan` from a fast-path record (src/bmp/fast-scan.ts REC_*) of a message the WebAssembly scan accepted:
+ * the same fields scanUpdate would have set, with offsets into `buf` (the frame). Accepted messages have no
+ * warnings, no rejected attribute and no remembered layout to change.
+ */
+export function fillUpdateScan(scan: UpdateScan, buf: Buffer, fourOctetAs: boolean, i32: Int32Array, u32: Uint32Array, at: number, prefixesAt: number): void {
+  scan.reset(buf, i32[at + REC_UPDATE_START], i32[at + REC_UPDATE_END]);
+  scan.fourOctetAs = fourOctetAs;
+  scan.attributesStart = i32[at + REC_ATTRS_START];
+  scan.attributesEnd = i32[at + REC_ATTRS_END];
+  scan.attributesStop = scan.attributesEnd;
+  scan.origin = i32[at + REC_ORIGIN];
+  scan.med = u32[at + REC_MED];
+  scan.localPref = u32[at + REC_LOCAL_PREF];
+  const widths = i32[at + REC_WIDTHS];
+  scan.asPathWidth = widths & 0xff;
+  scan.as4PathWidth = (widths >> 8) & 0xff;
+  const reach = at + REC_REACH;
+  scan.mpReachAfi = i32[reach];
+  scan.mpReachSafi = i32[reach + 1];
+  scan.mpReachFamily = i32[reach + 2];
+  scan.mpReachNextHopStart = i32[reach + 3];
+  scan.mpReachNextHopLength = i32[reach + 4];
+  scan.mpReachNlriStart = i32[reach + 5];
+  const unreach = at + REC_UNREACH;
+  scan.mpUnreachAfi = i32[unreach];
+  scan.mpUnreachSafi = i32[unreach + 1];
+  scan.mpUnreachFamily = i32[unreach + 2];
+  scan.mpUnreachNlriStart = i32[unreach + 3];
+  scan.endOfRibAfi = i32[at + REC_EOR];
+  scan.endOfRibSafi = i32[at + REC_EOR + 1];
+  scan.addPathFallbacks = i32[at + REC_ADDPATH_FALLBACKS];
+  scan.asWidthFallbacks = i32[at + REC_ASWIDTH_FALLBACKS];
+  const sections = [scan.withdrawnRoutes, scan.nlri, scan.mpReachNlri, scan.mpUnreachNlri];
+  for (let k = 0; k < 4; k++) {
+    const base = at + REC_SECTIONS + 3 * k;
+    const section = sections[k];
+    section.first = i32[base];
+    section.count = i32[base + 1];
+    section.ipv6 = (i32[base + 2] & 1) !== 0;
+    section.pathIds = (i32[base + 2] & 2) !== 0;
+  }
+  const stamp = scan.stamp;
+  const attributes = i32[at + REC_ATTR_COUNT];
+  for (let k = 0; k < attributes; k++) {
+    const entry = at + REC_HEADER + 4 * k;
+    const code = i32[entry];
+    scan.attributeStamp[code] = stamp;
+    scan.attributeState[code] = ATTRIBUTE_VALID;
+    scan.attributeHeader[code] = i32[entry + 1];
+    scan.attributeValueStart[code] = i32[entry + 2];
+    scan.attributeValueEnd[code] = i32[entry + 3];
+    scan.attributeOrder[k] = code;
+  }
+  scan.attributeCount = attributes;
+  const prefixes = i32[at + REC_PREFIX_COUNT];
+  const first = prefixesAt + i32[at + REC_PREFIX_AT];
+  const index = scan.prefixes;
+  index.reserve(prefixes);
+  for (let k = 0; k < prefixes; k++) {
+    index.offsets[k] = i32[first + 2 * k];
+    index.pathIds[k] = u32[first + 2 * k + 1];
+  }
+  index.count = prefixes;
 }
 
 /**

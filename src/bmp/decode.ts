@@ -23,7 +23,27 @@ import type { BmpMessage, PeerMessageHead, PerPeerHeader } from './types.js';
 import { BGP_TYPE } from '../bgp/message.js';
 import { defaultSessionContext, type SessionContext } from '../bgp/session-context.js';
 import { materializeUpdate, type UpdateDecodeOptions } from '../bgp/update.js';
-import { scanUpdate, UpdateScan } from '../bgp/update-scan.js';
+import { fillUpdateScan, observedAddPathChanges, scanUpdate, UpdateScan } from '../bgp/update-scan.js';
+import { directionalKey, familyKey } from '../bgp/session-context.js';
+import {
+  FAST_FAMILIES,
+  FAST_INPUT_BYTES,
+  fastScanModule,
+  OPT_EXPECTED_SHIFT,
+  OPT_FOUR_OCTET_AS,
+  OPT_KNOWN_SHIFT,
+  OPT_PREVIOUS_SHIFT,
+  OPT_TO_PEER,
+  REC_FRAME,
+  REC_LENGTH,
+  REC_PEER,
+  REC_PREFIX_COUNT,
+  REC_SIZE,
+  STOP_DEFER,
+  STOP_FULL,
+  STOP_PARTIAL,
+  type FastScanModule,
+} from './fast-scan.js';
 import { decodeError, truncated, type DecodeError } from '../wire/decode-error.js';
 import { err, ok, type Result } from '../wire/result.js';
 
@@ -74,6 +94,23 @@ const PEER_SLOTS = 1024;
 /** PEER_IDENTITY_BYTES (34) as 8 words and a half word. */
 const PEER_SLOT_WORDS = 9;
 
+/**
+ * Peers (per table: each peer address x RIB) the fast path's table holds before it is cleared and refilled. Its
+ * 8,192 slots are probed linearly, so it stays at most half full; a route server with more peers x tables than
+ * this refills it now and then, which costs a TypeScript lookup per peer, not correctness.
+ */
+const MAX_FAST_PEERS = 4096;
+
+export interface BmpSessionDecoderOptions {
+  /** Scan runs of frames in WebAssembly (fast-scan.ts); default true unless BMPWATCH_DECODER=typescript. */
+  readonly fastPath?: boolean;
+}
+
+/** Visits each message of BmpSessionDecoder.scanFrames: the scan (valid until the next one) and the frame. */
+export type ScanVisitor = (scan: BmpScan, frameStart: number, frameLength: number) => void;
+
+const tableFinalizer = new FinalizationRegistry<{ fast: FastScanModule; table: number }>(({ fast, table }) => fast.releaseTable(table));
+
 export class BmpSessionDecoder {
   private readonly sessions = new Map<string, SessionContext>();
   /** Bumped whenever `sessions` changes, so cached session lookups know they are stale. */
@@ -83,6 +120,41 @@ export class BmpSessionDecoder {
   private readonly slotWords = new Int32Array(PEER_SLOTS * PEER_SLOT_WORDS);
   private readonly slotEntries: (PeerEntry | undefined)[] = new Array<PeerEntry | undefined>(PEER_SLOTS);
   private readonly result = new BmpScan();
+  private readonly fast: FastScanModule | null;
+  /** This decoder's peer table in the fast path's memory, and the peers its slots name. */
+  private fastTable = -1;
+  private readonly fastPeers: PeerEntry[] = [];
+  /** Messages scanned and prefixes indexed by scanFrames (both paths), for the bench and the tests. */
+  readonly scanned = { messages: 0, fastMessages: 0, prefixes: 0, errors: 0 };
+
+  constructor(options: BmpSessionDecoderOptions = {}) {
+    this.fast = options.fastPath === false ? null : fastScanModule();
+  }
+
+  /** This decoder's peer table in the fast path's memory, allocated on first use. */
+  private tableIn(fast: FastScanModule): number {
+    if (this.fastTable < 0) {
+      this.fastTable = fast.allocateTable();
+      // A decoder nobody disposed of gives its table back when it is collected.
+      tableFinalizer.register(this, { fast, table: this.fastTable }, this);
+    }
+    return this.fastTable;
+  }
+
+  /** Give the fast path's peer table back (the decoder still works: it takes a new one if used again). */
+  dispose(): void {
+    if (this.fast === null || this.fastTable < 0) return;
+    tableFinalizer.unregister(this);
+    this.fast.releaseTable(this.fastTable);
+    this.fastTable = -1;
+    this.fastPeers.length = 0;
+    this.fastVersion = -1;
+  }
+
+  /** True when scanFrames uses the WebAssembly fast path. */
+  get fastPath(): boolean {
+    return this.fast !== null;
+  }
 
   /** Number of peers whose negotiated capabilities are known. */
   get knownPeers(): number {
@@ -90,7 +162,20 @@ export class BmpSessionDecoder {
   }
 
   decode(frame: Buffer): Result<BmpMessage> {
-    const scan = this.scan(frame);
+    // A whole frame as the framer gives it goes through scanFrames (and so the fast path); anything else, such as
+    // a test's hand-cut buffer whose header disagrees with its length, straight to `scan`.
+    if (this.fast === null || frame.length < BMP_COMMON_HEADER_BYTES || frame.readUInt32BE(1) !== frame.length || frame[0] !== 3) return this.valueOf(this.scan(frame));
+    this.scanFrames(frame, 0, frame.length, this.keepValue);
+    return this.kept as Result<BmpMessage>;
+  }
+
+  private kept: Result<BmpMessage> | undefined;
+  private readonly keepValue: ScanVisitor = (scan) => {
+    this.kept = this.valueOf(scan);
+  };
+
+  /** The message a scan describes, as JSON-safe values (Route Monitoring materialized from its UpdateScan). */
+  valueOf(scan: BmpScan): Result<BmpMessage> {
     if (scan.kind === SCAN_MESSAGE) return ok(scan.message as BmpMessage);
     if (scan.kind === SCAN_ERROR) return err(scan.error as DecodeError);
     const peer = scan.peer as PerPeerHeader;
@@ -119,6 +204,158 @@ export class BmpSessionDecoder {
       default:
         // RFC 7854 §4.1: unknown message types are ignored, skipped by their length.
         return this.settled(ok({ type: 'unknown', messageType: type, length: end }));
+    }
+  }
+
+  /**
+   * Scan the whole BMP frames in data[start, end) (their common headers checked by the framer, as BmpFramer.pushRuns
+   * gives them), calling `visit` for each message in order. The fast path scans Route Monitoring of known peers in
+   * WebAssembly, a run at a time; every other message, and every one it does not accept, goes through `scan`.
+   * Without a visitor nothing is built in JavaScript for the accepted messages: their records stay in the module.
+   */
+  scanFrames(data: Buffer, start: number, end: number, visit?: ScanVisitor): void {
+    const fast = this.fast;
+    // The module's input and records are shared: a visitor that decodes another stream goes through TypeScript.
+    if (fast === null || fast.busy) {
+      for (let pos = start; pos < end; ) {
+        const length = data.readUInt32BE(pos + 1);
+        this.scanInTypeScript(data, pos, length, visit);
+        pos += length;
+      }
+      return;
+    }
+    fast.busy = true;
+    try {
+      this.scanFast(fast, data, start, end, visit);
+    } finally {
+      fast.busy = false;
+    }
+  }
+
+  private scanFast(fast: FastScanModule, data: Buffer, start: number, end: number, visit: ScanVisitor | undefined): void {
+    const { exports, inputAt } = fast;
+    const table = this.tableIn(fast);
+    this.syncFastTable(fast);
+    let pos = start;
+    while (pos < end) {
+      const available = Math.min(end - pos, FAST_INPUT_BYTES);
+      fast.u8.set(data.subarray(pos, pos + available), inputAt);
+      let from = 0;
+      for (;;) {
+        const count = exports.scan_frames(table, from, available);
+        if (count > 0) this.acceptRecords(fast, count, data, pos, visit);
+        // A visitor may dispose of the decoder (its connection closed): stop there.
+        if (this.fastTable !== table) return;
+        const reason = fast.stopReason;
+        const at = fast.stopPos;
+        if (reason === STOP_FULL) {
+          from = at;
+          continue;
+        }
+        if (reason === STOP_DEFER) {
+          if (fast.stopSlot >= 0 && this.addFastPeer(fast, data, pos + at, at, fast.stopSlot)) {
+            from = at;
+            continue;
+          }
+          const length = data.readUInt32BE(pos + at + 1);
+          this.scanInTypeScript(data, pos + at, length, visit);
+          if (this.fastTable !== table) return;
+          this.syncFastTable(fast);
+          from = at + length;
+          if (from < available) continue;
+        } else if (reason === STOP_PARTIAL && at === 0) {
+          // One frame larger than the module's input: TypeScript decodes it.
+          const length = data.readUInt32BE(pos + 1);
+          this.scanInTypeScript(data, pos, length, visit);
+          if (this.fastTable !== table) return;
+          this.syncFastTable(fast);
+          from = length;
+        } else {
+          from = at;
+        }
+        break;
+      }
+      pos += from;
+    }
+  }
+
+  private scanInTypeScript(data: Buffer, frameStart: number, length: number, visit: ScanVisitor | undefined): void {
+    const scan = this.scan(data.subarray(frameStart, frameStart + length));
+    this.scanned.messages++;
+    if (scan.kind === SCAN_ERROR) this.scanned.errors++;
+    else if (scan.kind === SCAN_ROUTE_MONITORING) {
+      const update = scan.update;
+      this.scanned.prefixes += update.nlri.count + update.mpReachNlri.count + update.withdrawnRoutes.count + update.mpUnreachNlri.count;
+    }
+    visit?.(scan, frameStart, length);
+  }
+
+  private observedVersion = observedAddPathChanges;
+  private fastVersion = -1;
+
+  /**
+   * The module missed the peer of the Route Monitoring frame at data[frameStart] (input[inputAt]), whose headers it
+   * found sound: put the peer and what its session negotiated and showed into `slot`, as `scan` would look them up
+   * at this point (which may create the default session of a peer seen without Peer Up).
+   */
+  private addFastPeer(fast: FastScanModule, data: Buffer, frameStart: number, inputAt: number, slot: number): boolean {
+    const entry = this.peerEntry(data, frameStart + BMP_COMMON_HEADER_BYTES);
+    const options = this.updateOptions(entry);
+    this.syncFastTable(fast);
+    const { session } = options;
+    const toPeer = options.direction === 'to-peer';
+    const negotiated = toPeer ? session.addPathToPeer : session.addPathFromPeer;
+    let bits = (options.fourOctetAs ? OPT_FOUR_OCTET_AS : 0) | (toPeer ? OPT_TO_PEER : 0);
+    for (let bit = 0; bit < FAST_FAMILIES.length; bit++) {
+      const [afi, safi] = FAST_FAMILIES[bit];
+      if (negotiated.has(familyKey(afi, safi))) bits |= 1 << (OPT_EXPECTED_SHIFT + bit);
+      const previous = session.observedAddPath.get(directionalKey(options.direction, afi, safi));
+      if (previous !== undefined) bits |= (1 << (OPT_KNOWN_SHIFT + bit)) | (previous ? 1 << (OPT_PREVIOUS_SHIFT + bit) : 0);
+    }
+    fast.exports.register_peer(this.fastTable, slot, inputAt + BMP_COMMON_HEADER_BYTES, this.fastPeers.length, bits);
+    this.fastPeers.push(entry);
+    return true;
+  }
+
+  /** Clear the table when what it copies may have changed (also after `scan` calls outside scanFrames). */
+  private syncFastTable(fast: FastScanModule): void {
+    if (this.fastVersion === this.sessionsVersion && this.observedVersion === observedAddPathChanges && this.fastPeers.length < MAX_FAST_PEERS) return;
+    fast.exports.clear_table(this.fastTable);
+    this.fastPeers.length = 0;
+    this.fastVersion = this.sessionsVersion;
+    this.observedVersion = observedAddPathChanges;
+  }
+
+  /** Count the records the module wrote and, with a visitor, hand each message to it as a filled BmpScan. */
+  private acceptRecords(fast: FastScanModule, count: number, data: Buffer, base: number, visit: ScanVisitor | undefined): void {
+    const i32 = fast.i32;
+    let at = fast.recordsAt >> 2;
+    this.scanned.messages += count;
+    this.scanned.fastMessages += count;
+    if (visit === undefined) {
+      for (let k = 0; k < count; k++) {
+        this.scanned.prefixes += i32[at + REC_PREFIX_COUNT];
+        at += i32[at + REC_SIZE];
+      }
+      return;
+    }
+    const u32 = fast.u32;
+    const result = this.result;
+    for (let k = 0; k < count; k++) {
+      const frameStart = base + i32[at + REC_FRAME];
+      const length = i32[at + REC_LENGTH];
+      const entry = this.fastPeers[i32[at + REC_PEER]];
+      const frame = data.subarray(frameStart, frameStart + length);
+      fillUpdateScan(result.update, frame, !entry.peer.legacyAsPath, i32, u32, at, fast.prefixesAt >> 2);
+      this.scanned.prefixes += result.update.prefixes.count;
+      result.kind = SCAN_ROUTE_MONITORING;
+      result.peer = entry.peer;
+      result.timestamp = (readWord(frame, 40) >>> 0) + (readWord(frame, 44) >>> 0) / 1e6;
+      result.message = undefined;
+      result.error = undefined;
+      visit(result, frameStart, length);
+      if (this.fastPeers.length === 0) return; // disposed by the visitor
+      at += i32[at + REC_SIZE];
     }
   }
 

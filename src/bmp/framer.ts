@@ -30,6 +30,9 @@ export interface BmpFrame {
   readonly streamOffset: number;
 }
 
+/** A run of consecutive whole messages: data[start, end), the first at stream offset `streamOffset`. */
+export type FrameRunHandler = (data: Buffer, start: number, end: number, streamOffset: number) => void;
+
 export interface FramerOptions {
   readonly maxMessageBytes?: number;
   /**
@@ -87,6 +90,19 @@ export class BmpFramer {
    * became unrecoverable (then no further frames are ever emitted).
    */
   push(chunk: Uint8Array, onFrame: (frame: BmpFrame) => void, onResyncError?: (error: DecodeError) => void): DecodeError | null {
+    return this.frame(chunk, onFrame, undefined, onResyncError);
+  }
+
+  /**
+   * Like push, but hands over each run of consecutive whole messages at once: data[start, end), the first at
+   * stream offset `streamOffset` (valid only during the call). For a decoder that scans many messages per call
+   * (BmpSessionDecoder.scanFrames).
+   */
+  pushRuns(chunk: Uint8Array, onRun: FrameRunHandler, onResyncError?: (error: DecodeError) => void): DecodeError | null {
+    return this.frame(chunk, undefined, onRun, onResyncError);
+  }
+
+  private frame(chunk: Uint8Array, onFrame: ((frame: BmpFrame) => void) | undefined, onRun: FrameRunHandler | undefined, onResyncError?: (error: DecodeError) => void): DecodeError | null {
     if (this.failure) return this.failure;
     // While a large message trickles in, keep its bytes and join them once, instead of on every chunk.
     if (this.pendingBytes + chunk.byteLength < this.needed) {
@@ -98,6 +114,7 @@ export class BmpFramer {
     const data = held.length === 0 ? view : Buffer.concat([...held, view]);
     this.partial = undefined;
     let pos = 0;
+    let runStart = 0;
     this.needed = BMP_COMMON_HEADER_BYTES;
     while (data.length - pos >= BMP_COMMON_HEADER_BYTES) {
       const version = data[pos];
@@ -105,6 +122,7 @@ export class BmpFramer {
       if (this.resyncing) {
         if (version !== BMP_VERSION || data[pos + 5] > MAX_KNOWN_TYPE || this.checkHeader(version, length, 0)) {
           pos++;
+          runStart = pos;
           this.skippedBytes++;
           continue;
         }
@@ -112,10 +130,12 @@ export class BmpFramer {
       }
       const problem = this.checkHeader(version, length, this.consumed + pos);
       if (problem) {
+        if (onRun !== undefined && runStart < pos) onRun(data, runStart, pos, this.consumed + runStart);
         if (this.resynchronize) {
           onResyncError?.(problem);
           this.resyncing = true;
           pos++;
+          runStart = pos;
           this.skippedBytes++;
           continue;
         }
@@ -128,9 +148,10 @@ export class BmpFramer {
         this.needed = length;
         break;
       }
-      onFrame({ bytes: data.subarray(pos, pos + length), streamOffset: this.consumed + pos });
+      if (onFrame !== undefined) onFrame({ bytes: data.subarray(pos, pos + length), streamOffset: this.consumed + pos });
       pos += length;
     }
+    if (onRun !== undefined && runStart < pos) onRun(data, runStart, pos, this.consumed + runStart);
     // Copy the remainder so we never pin a large caller chunk for the sake of a few bytes.
     this.pieces = pos === data.length ? [] : [Buffer.from(data.subarray(pos))];
     this.pendingBytes = data.length - pos;

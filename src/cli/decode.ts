@@ -11,10 +11,11 @@
 import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { detectCaptureFormat, extractTcpStreams } from '../capture/index.js';
-import { BmpSessionDecoder, SCAN_ERROR, SCAN_ROUTE_MONITORING } from '../bmp/decode.js';
-import { BmpFramer, DEFAULT_MAX_MESSAGE_BYTES, type BmpFrame } from '../bmp/framer.js';
+import { BmpSessionDecoder, SCAN_ERROR, SCAN_ROUTE_MONITORING, type BmpScan } from '../bmp/decode.js';
+import { BmpFramer, DEFAULT_MAX_MESSAGE_BYTES } from '../bmp/framer.js';
 import type { BmpMessage } from '../bmp/types.js';
 import type { DecodeError } from '../wire/decode-error.js';
+import type { Result } from '../wire/result.js';
 
 export interface DecodeCommandOptions {
   readonly maxMessageBytes?: number;
@@ -84,13 +85,23 @@ class StreamPrinter {
 
   push(chunk: Buffer): void {
     this.summary.bytes += chunk.length;
-    this.framer.push(
-      chunk,
-      (frame) => this.onFrame(frame),
-      (error) => this.onError(error, 0),
-    );
+    this.framer.pushRuns(chunk, this.onRun, (error) => this.onError(error, 0));
     this.flush();
   }
+
+  /** Stream offset of data[0] in the run being decoded. */
+  private runOffset = 0;
+
+  private readonly onRun = (data: Buffer, start: number, end: number, streamOffset: number): void => {
+    this.runOffset = streamOffset - start;
+    this.decoder.scanFrames(data, start, end, this.onScanned);
+  };
+
+  private readonly onScanned = (scan: BmpScan, frameStart: number): void => {
+    const streamOffset = this.runOffset + frameStart;
+    if (this.checkOnly) this.checkScan(scan, streamOffset);
+    else this.print(this.decoder.valueOf(scan), streamOffset);
+  };
 
   finish(): void {
     const error = this.framer.finish();
@@ -99,25 +110,19 @@ class StreamPrinter {
     this.flush();
   }
 
-  private onFrame(frame: BmpFrame): void {
-    if (this.checkOnly) {
-      this.checkFrame(frame);
-      return;
-    }
-    const result = this.decoder.decode(frame.bytes);
+  private print(result: Result<BmpMessage>, streamOffset: number): void {
     if (!result.ok) {
-      this.onError(result.error, frame.streamOffset);
+      this.onError(result.error, streamOffset);
       return;
     }
     this.count(result.value);
-    const head = this.streamId === undefined ? { offset: frame.streamOffset } : { stream: this.streamId, offset: frame.streamOffset };
+    const head = this.streamId === undefined ? { offset: streamOffset } : { stream: this.streamId, offset: streamOffset };
     this.lines.push(JSON.stringify({ ...head, ...result.value }, omitInternal));
   }
 
-  private checkFrame(frame: BmpFrame): void {
-    const scan = this.decoder.scan(frame.bytes);
+  private checkScan(scan: BmpScan, streamOffset: number): void {
     if (scan.kind === SCAN_ERROR) {
-      this.onError(scan.error as DecodeError, frame.streamOffset);
+      this.onError(scan.error as DecodeError, streamOffset);
       return;
     }
     if (scan.kind !== SCAN_ROUTE_MONITORING) {

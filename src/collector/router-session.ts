@@ -8,8 +8,8 @@
  * socket and TCP flow control pushes back to the router. Nothing is ever dropped.
  */
 import type { Socket } from 'node:net';
-import { BmpSessionDecoder } from '../bmp/decode.js';
-import { BmpFramer, type BmpFrame } from '../bmp/framer.js';
+import { BmpSessionDecoder, type BmpScan } from '../bmp/decode.js';
+import { BmpFramer } from '../bmp/framer.js';
 import type { BmpMessage } from '../bmp/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { CollectorMetrics } from '../observability/metrics.js';
@@ -18,6 +18,7 @@ import type { EventSink, RouterDownReason, RouterRef } from '../rib/events.js';
 import { RouterRib } from '../rib/router-rib.js';
 import type { Clock } from '../util/clock.js';
 import type { DecodeError } from '../wire/decode-error.js';
+import type { Result } from '../wire/result.js';
 
 /**
  * Initiation sysName as a router name, safe wherever names go: control characters (a newline would forge log and
@@ -194,6 +195,7 @@ export class RouterSession {
     const level = reason === 'closed' || reason === 'shutdown' || reason === 'termination' ? 'info' : 'warn';
     this.log[level]({ event: 'router-disconnected', reason, detail, routes: this.rib.routeCount, messages: this.stats.messages }, 'BMP session closed');
     this.socket.destroy();
+    this.decoder.dispose();
     this.rib.beginClose(reason, detail, this.deps.clock.now());
     this.deps.metrics.connectionsClosed.inc({ reason });
     if (reason === 'shutdown') {
@@ -234,20 +236,33 @@ export class RouterSession {
     if (this.closed) return;
     this.stats.bytes += chunk.length;
     this.deps.metrics.bytes.inc({ router: this.metricRouter }, chunk.length);
-    const framingError = this.framer.push(chunk, (frame) => this.onFrame(frame));
+    const framingError = this.framer.pushRuns(chunk, this.onRun);
     if (framingError && !this.closed) {
       this.logDecodeError(framingError, 0);
       this.close('framing-error', `${framingError.code} at stream offset ${framingError.offset}: ${framingError.detail}`);
     }
   }
 
-  private onFrame(frame: BmpFrame): void {
+  /** Stream offset of data[0] in the run being decoded (for error reports). */
+  private runOffset = 0;
+
+  /** A run of whole frames from the framer: decoded many at a time (the decoder's fast path), each then applied. */
+  private readonly onRun = (data: Buffer, start: number, end: number, streamOffset: number): void => {
     if (this.closed) return;
-    const result = this.decoder.decode(frame.bytes);
+    this.runOffset = streamOffset - start;
+    this.decoder.scanFrames(data, start, end, this.onScanned);
+  };
+
+  private readonly onScanned = (scan: BmpScan, frameStart: number): void => {
+    if (this.closed) return;
+    this.onDecoded(this.decoder.valueOf(scan), this.runOffset + frameStart);
+  };
+
+  private onDecoded(result: Result<BmpMessage>, streamOffset: number): void {
     const now = this.deps.clock.now();
     if (!result.ok) {
-      this.logDecodeError(result.error, frame.streamOffset);
-      this.deps.emit({ type: 'decode-error', router: this.router, time: now, error: result.error, streamOffset: frame.streamOffset });
+      this.logDecodeError(result.error, streamOffset);
+      this.deps.emit({ type: 'decode-error', router: this.router, time: now, error: result.error, streamOffset });
       return;
     }
     const message = result.value;
