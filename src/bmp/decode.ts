@@ -96,10 +96,10 @@ const PEER_SLOT_WORDS = 9;
 
 /**
  * Peers (per table: each peer address x RIB) the fast path's table holds before it is cleared and refilled. Its
- * 8,192 slots are probed linearly, so it stays at most half full; a route server with more peers x tables than
- * this refills it now and then, which costs a TypeScript lookup per peer, not correctness.
+ * 4,096 slots (192 KiB) are probed linearly, so it stays at most half full; a route server with more peers x tables
+ * than this refills it now and then, which costs a TypeScript lookup per peer, not correctness.
  */
-const MAX_FAST_PEERS = 4096;
+const MAX_FAST_PEERS = 2048;
 
 export interface BmpSessionDecoderOptions {
   /** Scan runs of frames in WebAssembly (fast-scan.ts); default true unless BMPWATCH_DECODER=typescript. */

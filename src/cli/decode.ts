@@ -107,6 +107,7 @@ class StreamPrinter {
     const error = this.framer.finish();
     if (error) this.onError(error, 0);
     this.summary.skippedBytes += this.framer.skippedBytes;
+    this.decoder.dispose();
     this.flush();
   }
 

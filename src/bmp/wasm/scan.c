@@ -16,7 +16,7 @@ typedef unsigned int u32;
 
 #define INPUT_BYTES (1 << 20)
 #define RECORD_INTS (1 << 20)
-#define PEER_SLOTS 8192
+#define PEER_SLOTS 4096
 #define SLOT_INTS 12 /* identity as 9 words, peer id (or -1), option bits, spare */
 
 /* Stop reasons of scan_frames. */

@@ -21,6 +21,33 @@ function frameAll(chunks: Buffer[], maxMessageBytes?: number): Collected {
   return { frames, error };
 }
 
+/** The same through pushRuns: each run walked into its frames, which must be whole and contiguous. */
+function frameRuns(chunks: Buffer[], options: { maxMessageBytes?: number; resynchronize?: boolean } = {}, resyncErrors: string[] = []): Collected {
+  const framer = new BmpFramer(options);
+  const frames: Collected['frames'] = [];
+  let error: string | null = null;
+  for (const chunk of chunks) {
+    const problem = framer.pushRuns(
+      chunk,
+      (data, start, end, streamOffset) => {
+        let pos = start;
+        while (pos < end) {
+          const length = data.readUInt32BE(pos + 1);
+          expect(data[pos]).toBe(3);
+          expect(pos + length).toBeLessThanOrEqual(end);
+          frames.push({ offset: streamOffset + pos - start, hex: data.toString('hex', pos, pos + length) });
+          pos += length;
+        }
+      },
+      (resync) => resyncErrors.push(`${resync.code}@${resync.offset}`),
+    );
+    if (problem) error = `${problem.code}@${problem.offset}`;
+  }
+  const end = framer.finish();
+  if (end && !error) error = `${end.code}@${end.offset}`;
+  return { frames, error };
+}
+
 function header(version: number, length: number, type: number): Buffer {
   const bytes = Buffer.alloc(6);
   bytes[0] = version;
@@ -99,6 +126,32 @@ describe('BmpFramer', () => {
     const exactly = frameAll([Buffer.concat([header(3, DEFAULT_MAX_MESSAGE_BYTES, 0), Buffer.alloc(DEFAULT_MAX_MESSAGE_BYTES - 6)])]);
     expect(exactly.frames).toHaveLength(1);
     expect(frameAll([header(3, DEFAULT_MAX_MESSAGE_BYTES + 1, 0)]).error).toBe('length-too-large@0');
+  });
+
+  it('pushRuns hands over the same frames as push, in any chunking, up to a framing error', () => {
+    const streams = [...CAPTURES.map((capture) => readCapture(capture.file)), Buffer.concat([readCapture(CAPTURES[0].file), header(3, 6, 4), header(2, 6, 4), header(3, 6, 4)])];
+    fc.assert(
+      fc.property(fc.nat(streams.length - 1), fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 20 }), (which, sizes) => {
+        const stream = streams[which];
+        const chunks: Buffer[] = [];
+        for (let pos = 0, i = 0; pos < stream.length; i++) {
+          chunks.push(stream.subarray(pos, pos + sizes[i % sizes.length]));
+          pos += sizes[i % sizes.length];
+        }
+        expect(frameRuns(chunks)).toEqual(frameAll(chunks));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('pushRuns resynchronizes like push, ending a run before the skipped bytes', () => {
+    const garbage = Buffer.from('deadbeefcafe00', 'hex');
+    const stream = Buffer.concat([header(3, 6, 4), header(3, 6, 4), garbage, header(3, 6, 5), header(3, 6, 5)]);
+    const errors: string[] = [];
+    const runs = frameRuns([stream], { resynchronize: true }, errors);
+    expect(runs.frames.map((frame) => frame.offset)).toEqual([0, 6, 12 + garbage.length, 18 + garbage.length]);
+    expect(runs.error).toBeNull();
+    expect(errors).toEqual(['bad-version@12']);
   });
 
   it('reports a stream that ends inside a message as truncated', () => {
