@@ -248,12 +248,14 @@ export class BmpSessionDecoder {
         if (this.fastTable !== table) return;
         const reason = fast.stopReason;
         const at = fast.stopPos;
-        if (reason === STOP_FULL) {
+        if (reason === STOP_FULL && count > 0) {
           from = at;
           continue;
         }
-        if (reason === STOP_DEFER) {
-          if (fast.stopSlot >= 0 && this.addFastPeer(fast, data, pos + at, at, fast.stopSlot)) {
+        // STOP_FULL with nothing written cannot happen (an accepted frame always fits in empty buffers); should it,
+        // the frame goes to TypeScript like a deferred one rather than being retried for ever.
+        if (reason === STOP_DEFER || reason === STOP_FULL) {
+          if (reason === STOP_DEFER && fast.stopSlot >= 0 && this.addFastPeer(fast, data, pos + at, at, fast.stopSlot)) {
             from = at;
             continue;
           }

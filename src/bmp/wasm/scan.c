@@ -15,7 +15,7 @@ typedef unsigned char u8;
 typedef unsigned int u32;
 
 #define INPUT_BYTES (1 << 20)
-#define RECORD_INTS (1 << 20)
+#define RECORD_INTS (1 << 18) /* ints each for records and prefixes: 1 MiB, room for 2 x 65,583 bytes of prefixes */
 #define PEER_SLOTS 4096
 #define SLOT_INTS 12 /* identity as 9 words, peer id (or -1), option bits, spare */
 
@@ -433,16 +433,19 @@ int scan_frames(int *table, int from, int length) {
     frame = input + pos;
     if (frame[5] != 0 || size < 6 + 42 + 19) goto defer;
     {
-      /* Room for the worst case: every code an attribute, every byte a one-byte prefix. */
+      const u8 *g = frame + 48;
+      if ((ld32(g) & ld32(g + 4) & ld32(g + 8) & ld32(g + 12)) != 0xffffffffu) goto defer;
+      int bgp_length = rd16(g + 16);
+      if (bgp_length < 19 || 48 + bgp_length != size || g[18] != 2) goto defer;
+      /*
+       * Room for the worst case: every code an attribute, every byte a one-byte prefix. The frame is at most
+       * 48 + 65,535 bytes here (the BGP length is 16 bits), which always fits in empty buffers.
+       */
       if (RECORD_INTS - used < R_HEADER + 4 * 256 || RECORD_INTS - prefixes_used < 2 * size) {
         stop_reason = STOP_FULL;
         stop_pos = pos;
         return count;
       }
-      const u8 *g = frame + 48;
-      if ((ld32(g) & ld32(g + 4) & ld32(g + 8) & ld32(g + 12)) != 0xffffffffu) goto defer;
-      int bgp_length = rd16(g + 16);
-      if (bgp_length < 19 || 48 + bgp_length != size || g[18] != 2) goto defer;
       /* The headers are sound: a peer missing from the table is all JavaScript must add before the scan. */
       int hit;
       int slot = peer_slot(table, frame + 6, &hit);

@@ -27,19 +27,19 @@ interface Decoded {
 }
 
 /** The reference: the TypeScript decoder, one frame at a time. */
-function decodeEach(stream: Buffer): { decoded: Decoded[]; framing: string | null } {
+function decodeEach(stream: Buffer, maxMessageBytes?: number): { decoded: Decoded[]; framing: string | null } {
   const decoder = new BmpSessionDecoder({ fastPath: false });
   const decoded: Decoded[] = [];
-  const framer = new BmpFramer();
+  const framer = new BmpFramer({ maxMessageBytes });
   const error = framer.push(stream, (frame) => decoded.push({ offset: frame.streamOffset, value: JSON.stringify(decoder.decode(frame.bytes)) })) ?? framer.finish();
   return { decoded, framing: error === null ? null : JSON.stringify(error) };
 }
 
 /** The fast path: runs of frames, in the given chunk sizes (cycled). */
-function decodeRuns(stream: Buffer, chunkSizes: readonly number[]): { decoded: Decoded[]; framing: string | null; decoder: BmpSessionDecoder; routeMonitoring: number } {
+function decodeRuns(stream: Buffer, chunkSizes: readonly number[], maxMessageBytes?: number): { decoded: Decoded[]; framing: string | null; decoder: BmpSessionDecoder; routeMonitoring: number } {
   const decoder = new BmpSessionDecoder();
   const decoded: Decoded[] = [];
-  const framer = new BmpFramer();
+  const framer = new BmpFramer({ maxMessageBytes });
   let routeMonitoring = 0;
   let error = null;
   for (let pos = 0, k = 0; pos < stream.length && error === null; k++) {
@@ -56,9 +56,9 @@ function decodeRuns(stream: Buffer, chunkSizes: readonly number[]): { decoded: D
   return { decoded, framing: error === null ? null : JSON.stringify(error), decoder, routeMonitoring };
 }
 
-function expectSame(stream: Buffer, chunkSizes: readonly number[]): ReturnType<typeof decodeRuns> {
-  const reference = decodeEach(stream);
-  const fast = decodeRuns(stream, chunkSizes);
+function expectSame(stream: Buffer, chunkSizes: readonly number[], maxMessageBytes?: number): ReturnType<typeof decodeRuns> {
+  const reference = decodeEach(stream, maxMessageBytes);
+  const fast = decodeRuns(stream, chunkSizes, maxMessageBytes);
   expect(fast.decoded.length).toBe(reference.decoded.length);
   for (let i = 0; i < reference.decoded.length; i++) {
     if (fast.decoded[i].value !== reference.decoded[i].value || fast.decoded[i].offset !== reference.decoded[i].offset) {
@@ -104,6 +104,22 @@ describe('the WebAssembly fast path decodes exactly as the TypeScript decoder', 
     expect(stream.length).toBeGreaterThan(2 * FAST_INPUT_BYTES);
     const fast = expectSame(stream, [stream.length]);
     expect(fast.decoder.scanned.fastMessages / fast.routeMonitoring).toBeGreaterThan(0.9);
+  });
+
+  it('large frames: Route Monitoring longer than any UPDATE, one filling the module input, one larger than it', () => {
+    const frame = (length: number, type: number, fill: number): Buffer => {
+      const bytes = Buffer.alloc(length, fill);
+      bytes[0] = 3;
+      bytes.writeUInt32BE(length, 1);
+      bytes[5] = type;
+      return bytes;
+    };
+    const capture = readCapture(CAPTURES[0].file);
+    const stream = Buffer.concat([capture, frame(200_000, 0, 0xff), frame(FAST_INPUT_BYTES, 0, 0x01), frame(FAST_INPUT_BYTES + 5000, 0, 0xff), capture]);
+    const fast = expectSame(stream, [stream.length, 65_536], 4 * FAST_INPUT_BYTES);
+    const frames = decodeEach(capture).decoded.length;
+    expect(fast.decoded.length).toBe(2 * frames + 3);
+    expect(fast.decoded.filter((d) => d.value.includes('"ok":false'))).toHaveLength(3);
   });
 
   it('without a visitor it counts the same messages and prefixes', () => {
