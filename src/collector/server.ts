@@ -7,6 +7,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { RouterSession, type RouterSessionDeps, type RouterSessionLimits } from './router-session.js';
+import { fastScanModule } from '../bmp/fast-scan.js';
 import type { Logger } from '../observability/logger.js';
 import type { CollectorMetrics } from '../observability/metrics.js';
 import type { AttributeStore } from '../rib/attribute-store.js';
@@ -94,7 +95,9 @@ export class BmpCollector {
     server.on('error', (error) => this.deps.logger.error({ event: 'listener-error', err: error }, 'BMP listener error'));
     const address = server.address();
     const bound = typeof address === 'object' && address !== null ? { host: address.address, port: address.port } : { host: this.settings.host, port: this.settings.port };
-    this.deps.logger.info({ event: 'listening', ...bound }, 'BMP listener ready');
+    // Which decoder runs: the WebAssembly fast path, or TypeScript alone (BMPWATCH_DECODER=typescript, or a runtime
+    // that refused the module): both decode alike, the fast path about three times faster.
+    this.deps.logger.info({ event: 'listening', ...bound, decoder: fastScanModule() ? 'webassembly-fast-path' : 'typescript' }, 'BMP listener ready');
     return bound;
   }
 
