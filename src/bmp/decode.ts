@@ -255,7 +255,8 @@ export class BmpSessionDecoder {
         // STOP_FULL with nothing written cannot happen (an accepted frame always fits in empty buffers); should it,
         // the frame goes to TypeScript like a deferred one rather than being retried for ever.
         if (reason === STOP_DEFER || reason === STOP_FULL) {
-          if (reason === STOP_DEFER && fast.stopSlot >= 0 && this.addFastPeer(fast, data, pos + at, at, fast.stopSlot)) {
+          if (reason === STOP_DEFER && fast.stopSlot >= 0) {
+            this.addFastPeer(fast, data, pos + at, at);
             from = at;
             continue;
           }
@@ -297,10 +298,10 @@ export class BmpSessionDecoder {
 
   /**
    * The module missed the peer of the Route Monitoring frame at data[frameStart] (input[inputAt]), whose headers it
-   * found sound: put the peer and what its session negotiated and showed into `slot`, as `scan` would look them up
-   * at this point (which may create the default session of a peer seen without Peer Up).
+   * found sound: give it the peer and what its session negotiated and showed, looked up as `scan` would at this
+   * point (which may create the default session of a peer seen without Peer Up).
    */
-  private addFastPeer(fast: FastScanModule, data: Buffer, frameStart: number, inputAt: number, slot: number): boolean {
+  private addFastPeer(fast: FastScanModule, data: Buffer, frameStart: number, inputAt: number): void {
     const entry = this.peerEntry(data, frameStart + BMP_COMMON_HEADER_BYTES);
     const options = this.updateOptions(entry);
     this.syncFastTable(fast);
@@ -314,9 +315,10 @@ export class BmpSessionDecoder {
       const previous = session.observedAddPath.get(directionalKey(options.direction, afi, safi));
       if (previous !== undefined) bits |= (1 << (OPT_KNOWN_SHIFT + bit)) | (previous ? 1 << (OPT_PREVIOUS_SHIFT + bit) : 0);
     }
-    fast.exports.register_peer(this.fastTable, slot, inputAt + BMP_COMMON_HEADER_BYTES, this.fastPeers.length, bits);
+    // The slot is looked up now: looking up the options may have cleared the table (a new default session).
+    const identityAt = inputAt + BMP_COMMON_HEADER_BYTES;
+    fast.exports.register_peer(this.fastTable, fast.exports.slot_of(this.fastTable, identityAt), identityAt, this.fastPeers.length, bits);
     this.fastPeers.push(entry);
-    return true;
   }
 
   /** Clear the table when what it copies may have changed (also after `scan` calls outside scanFrames). */
