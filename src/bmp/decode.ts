@@ -216,7 +216,7 @@ export class BmpSessionDecoder {
   scanFrames(data: Buffer, start: number, end: number, visit?: ScanVisitor): void {
     const fast = this.fast;
     // The module's input and records are shared: a visitor that decodes another stream goes through TypeScript.
-    if (fast === null || fast.busy) {
+    if (fast === null || fast.busy || fast.broken) {
       for (let pos = start; pos < end; ) {
         const length = data.readUInt32BE(pos + 1);
         this.scanInTypeScript(data, pos, length, visit);
@@ -242,7 +242,20 @@ export class BmpSessionDecoder {
       fast.u8.set(data.subarray(pos, pos + available), inputAt);
       let from = 0;
       for (;;) {
-        const count = exports.scan_frames(table, from, available);
+        let count: number;
+        try {
+          count = exports.scan_frames(table, from, available);
+        } catch {
+          // A trap cannot happen by construction (every access is bounds-checked). Should one happen, the process
+          // stops using the module and this run goes on in TypeScript from the first message not yet visited.
+          fast.broken = true;
+          for (let at = pos + from; at < end; ) {
+            const length = data.readUInt32BE(at + 1);
+            this.scanInTypeScript(data, at, length, visit);
+            at += length;
+          }
+          return;
+        }
         if (count > 0) this.acceptRecords(fast, count, data, pos, visit);
         // A visitor may dispose of the decoder (its connection closed): stop there.
         if (this.fastTable !== table) return;

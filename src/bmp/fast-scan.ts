@@ -105,6 +105,8 @@ export class FastScanModule {
   private readonly tableBytes: number;
   /** Set while a decoder scans: its input and records are in use. */
   busy = false;
+  /** Set after a trap: every decoder goes on in TypeScript (see BmpSessionDecoder.scanFrames). */
+  broken = false;
   private nextTable: number;
   private readonly freeTables: number[] = [];
   private buffer: ArrayBuffer | undefined;

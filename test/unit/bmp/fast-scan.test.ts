@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BmpSessionDecoder, SCAN_ROUTE_MONITORING } from '../../../src/bmp/decode.js';
-import { FAST_INPUT_BYTES } from '../../../src/bmp/fast-scan.js';
+import { FAST_INPUT_BYTES, fastScanModule } from '../../../src/bmp/fast-scan.js';
 import { BmpFramer } from '../../../src/bmp/framer.js';
 import { SCAN_SOURCE_SHA256, SCAN_WASM_BASE64 } from '../../../src/bmp/wasm/scan-wasm.js';
 import { generateStream } from '../../../scripts/generate-stream.js';
@@ -120,6 +120,33 @@ describe('the WebAssembly fast path decodes exactly as the TypeScript decoder', 
     const frames = decodeEach(capture).decoded.length;
     expect(fast.decoded.length).toBe(2 * frames + 3);
     expect(fast.decoded.filter((d) => d.value.includes('"ok":false'))).toHaveLength(3);
+  });
+
+  it('a trap in the module (which cannot happen by construction) loses no message: TypeScript takes over', () => {
+    const fast = fastScanModule();
+    if (fast === null) throw new Error('the fast path is off');
+    const exports = fast.exports;
+    let calls = 0;
+    const trapping = {
+      ...exports,
+      scan_frames: (table: number, from: number, length: number): number => {
+        if (++calls === 30) throw new Error('simulated trap');
+        return exports.scan_frames(table, from, length);
+      },
+    };
+    const mutable = fast as unknown as { exports: typeof exports };
+    mutable.exports = trapping;
+    try {
+      const stream = generated({ peers: 4, prefixesPerPeer: 200, churn: 1000, seed: 9 });
+      const fastRun = expectSame(stream, [4096]);
+      expect(calls).toBe(30);
+      expect(fast.broken).toBe(true);
+      expect(fastRun.decoder.scanned.fastMessages).toBeGreaterThan(0);
+      expect(fastRun.decoder.scanned.fastMessages).toBeLessThan(fastRun.routeMonitoring);
+    } finally {
+      mutable.exports = exports;
+      fast.broken = false;
+    }
   });
 
   it('without a visitor it counts the same messages and prefixes', () => {
