@@ -8,7 +8,7 @@ source=src/bmp/wasm/scan.c
 out=${1:-src/bmp/wasm/scan-wasm.ts}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-exports=(scan_frames register_peer slot_of clear_table table_bytes input records prefixes stop_pos stop_reason stop_slot accepted_prefixes accepted_messages __heap_base)
+exports=(scan_frames register_peer slot_of clear_table table_bytes input records prefixes stop_pos stop_reason stop_slot __heap_base)
 flags=()
 for name in "${exports[@]}"; do flags+=("-Wl,--export=$name"); done
 clang --target=wasm32 -O3 -mbulk-memory -nostdlib -Wall -Werror -Wl,--no-entry "${flags[@]}" -o "$tmp/scan.wasm" "$source"

@@ -261,15 +261,10 @@ export function fillUpdateScan(scan: UpdateScan, buf: Buffer, fourOctetAs: boole
   scan.endOfRibSafi = i32[at + REC_EOR + 1];
   scan.addPathFallbacks = i32[at + REC_ADDPATH_FALLBACKS];
   scan.asWidthFallbacks = i32[at + REC_ASWIDTH_FALLBACKS];
-  const sections = [scan.withdrawnRoutes, scan.nlri, scan.mpReachNlri, scan.mpUnreachNlri];
-  for (let k = 0; k < 4; k++) {
-    const base = at + REC_SECTIONS + 3 * k;
-    const section = sections[k];
-    section.first = i32[base];
-    section.count = i32[base + 1];
-    section.ipv6 = (i32[base + 2] & 1) !== 0;
-    section.pathIds = (i32[base + 2] & 2) !== 0;
-  }
+  fillSection(scan.withdrawnRoutes, i32, at + REC_SECTIONS);
+  fillSection(scan.nlri, i32, at + REC_SECTIONS + 3);
+  fillSection(scan.mpReachNlri, i32, at + REC_SECTIONS + 6);
+  fillSection(scan.mpUnreachNlri, i32, at + REC_SECTIONS + 9);
   const stamp = scan.stamp;
   const attributes = i32[at + REC_ATTR_COUNT];
   for (let k = 0; k < attributes; k++) {
@@ -550,4 +545,12 @@ function detectEndOfRib(scan: UpdateScan, attributesLength: number): void {
     scan.endOfRibAfi = scan.mpUnreachAfi;
     scan.endOfRibSafi = scan.mpUnreachSafi;
   }
+}
+
+/** A record's section entry: first, count, ipv6 | pathIds << 1. */
+function fillSection(section: NlriSection, i32: Int32Array, at: number): void {
+  section.first = i32[at];
+  section.count = i32[at + 1];
+  section.ipv6 = (i32[at + 2] & 1) !== 0;
+  section.pathIds = (i32[at + 2] & 2) !== 0;
 }

@@ -124,6 +124,14 @@ export class BmpSessionDecoder {
   /** This decoder's peer table in the fast path's memory, and the peers its slots name. */
   private fastTable = -1;
   private readonly fastPeers: PeerEntry[] = [];
+  /** What the table copies was taken at these versions of the sessions and of the remembered layouts. */
+  private fastVersion = -1;
+  private observedVersion = observedAddPathChanges;
+  /** decode() through scanFrames: the value of its one message. */
+  private kept: Result<BmpMessage> | undefined;
+  private readonly keepValue: ScanVisitor = (scan) => {
+    this.kept = this.valueOf(scan);
+  };
   /** Messages scanned and prefixes indexed by scanFrames (both paths), for the bench and the tests. */
   readonly scanned = { messages: 0, fastMessages: 0, prefixes: 0, errors: 0 };
 
@@ -169,11 +177,6 @@ export class BmpSessionDecoder {
     return this.kept as Result<BmpMessage>;
   }
 
-  private kept: Result<BmpMessage> | undefined;
-  private readonly keepValue: ScanVisitor = (scan) => {
-    this.kept = this.valueOf(scan);
-  };
-
   /** The message a scan describes, as JSON-safe values (Route Monitoring materialized from its UpdateScan). */
   valueOf(scan: BmpScan): Result<BmpMessage> {
     if (scan.kind === SCAN_MESSAGE) return ok(scan.message as BmpMessage);
@@ -217,11 +220,7 @@ export class BmpSessionDecoder {
     const fast = this.fast;
     // The module's input and records are shared: a visitor that decodes another stream goes through TypeScript.
     if (fast === null || fast.busy || fast.broken) {
-      for (let pos = start; pos < end; ) {
-        const length = data.readUInt32BE(pos + 1);
-        this.scanInTypeScript(data, pos, length, visit);
-        pos += length;
-      }
+      this.scanAllInTypeScript(data, start, end, visit);
       return;
     }
     fast.busy = true;
@@ -249,11 +248,7 @@ export class BmpSessionDecoder {
           // A trap cannot happen by construction (every access is bounds-checked). Should one happen, the process
           // stops using the module and this run goes on in TypeScript from the first message not yet visited.
           fast.broken = true;
-          for (let at = pos + from; at < end; ) {
-            const length = data.readUInt32BE(at + 1);
-            this.scanInTypeScript(data, at, length, visit);
-            at += length;
-          }
+          this.scanAllInTypeScript(data, pos + from, end, visit);
           return;
         }
         if (count > 0) this.acceptRecords(fast, count, data, pos, visit);
@@ -295,6 +290,14 @@ export class BmpSessionDecoder {
     }
   }
 
+  private scanAllInTypeScript(data: Buffer, start: number, end: number, visit: ScanVisitor | undefined): void {
+    for (let pos = start; pos < end; ) {
+      const length = data.readUInt32BE(pos + 1);
+      this.scanInTypeScript(data, pos, length, visit);
+      pos += length;
+    }
+  }
+
   private scanInTypeScript(data: Buffer, frameStart: number, length: number, visit: ScanVisitor | undefined): void {
     const scan = this.scan(data.subarray(frameStart, frameStart + length));
     this.scanned.messages++;
@@ -305,9 +308,6 @@ export class BmpSessionDecoder {
     }
     visit?.(scan, frameStart, length);
   }
-
-  private observedVersion = observedAddPathChanges;
-  private fastVersion = -1;
 
   /**
    * The module missed the peer of the Route Monitoring frame at data[frameStart] (input[inputAt]), whose headers it
@@ -357,13 +357,14 @@ export class BmpSessionDecoder {
       return;
     }
     const u32 = fast.u32;
+    const prefixesAt = fast.prefixesAt >> 2;
     const result = this.result;
     for (let k = 0; k < count; k++) {
       const frameStart = base + i32[at + REC_FRAME];
       const length = i32[at + REC_LENGTH];
       const entry = this.fastPeers[i32[at + REC_PEER]];
       const frame = data.subarray(frameStart, frameStart + length);
-      fillUpdateScan(result.update, frame, !entry.peer.legacyAsPath, i32, u32, at, fast.prefixesAt >> 2);
+      fillUpdateScan(result.update, frame, !entry.peer.legacyAsPath, i32, u32, at, prefixesAt);
       this.scanned.prefixes += result.update.prefixes.count;
       result.kind = SCAN_ROUTE_MONITORING;
       result.peer = entry.peer;

@@ -83,8 +83,6 @@ interface ScanExports {
   readonly stop_pos: WasmGlobal;
   readonly stop_reason: WasmGlobal;
   readonly stop_slot: WasmGlobal;
-  readonly accepted_prefixes: WasmGlobal;
-  readonly accepted_messages: WasmGlobal;
   readonly __heap_base: WasmGlobal;
 }
 
@@ -154,12 +152,6 @@ export class FastScanModule {
 
   get stopSlot(): number {
     return this.i32[this.stopSlotAt];
-  }
-
-  /** Counters of the accepted messages and their prefixes since the module started (for the bench and tests). */
-  get accepted(): { messages: number; prefixes: number } {
-    const u32 = this.u32;
-    return { messages: u32[(this.exports.accepted_messages.value as number) >> 2], prefixes: u32[(this.exports.accepted_prefixes.value as number) >> 2] };
   }
 
   /** A cleared peer table for one decoder (its address). */

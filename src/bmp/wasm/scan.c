@@ -62,9 +62,6 @@ int prefixes[RECORD_INTS];
 int stop_pos = 0;
 int stop_reason = 0;
 int stop_slot = -1;
-/* Prefixes (announced + withdrawn) of the accepted messages, since the instance started. */
-u32 accepted_prefixes = 0;
-u32 accepted_messages = 0;
 
 static const u8 *frame; /* the frame being scanned; every offset below is relative to it */
 static int *rec;        /* its record */
@@ -479,8 +476,6 @@ int scan_frames(int *table, int from, int length) {
       used += rec[R_SIZE];
       prefixes_used += 2 * prefix_count;
       count++;
-      accepted_messages++;
-      accepted_prefixes += (u32)prefix_count;
       pos += size;
       continue;
     }
